@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Runs every compiled *.test.js under dist/ with node's own test runner.
+// Node 20's `node --test` takes no globs, so the files are listed here.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+let files = walk("dist", []).sort();
+if (filter.length > 0) files = files.filter((f) => filter.some((s) => f.includes(s)));
+if (files.length === 0) {
+  console.error("run-tests: no test files found under dist/");
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+process.exit(r.status ?? 1);

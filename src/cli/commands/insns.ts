@@ -1,0 +1,8 @@
+// Placeholder: the 'insns' command is being built (see the issues). It refuses
+// plainly instead of pretending to work.
+import type { CliIo } from "../io.js";
+
+export async function run(_argv: string[], io: CliIo): Promise<number> {
+  io.err("bpfverify insns: not implemented yet\n");
+  return 2;
+}

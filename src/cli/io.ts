@@ -1,0 +1,21 @@
+// Output sinks for the CLI, so commands can be run in-process by tests.
+export interface CliIo {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export const defaultIo: CliIo = {
+  out: (s) => { process.stdout.write(s); },
+  err: (s) => { process.stderr.write(s); },
+};
+
+/** Collects output in memory (for tests). */
+export function memoryIo(): CliIo & { stdout: string; stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    out(s: string) { io.stdout += s; },
+    err(s: string) { io.stderr += s; },
+  };
+  return io;
+}
