@@ -1,0 +1,500 @@
+// A parsed BTF blob (base or split), indexed by type id. The type section stays
+// a Uint32Array; a type is decoded into an object only when asked for, so the
+// 7.2 vmlinux BTF (~150k types) parses in a single pass over its info words.
+// libbpf: btf_parse_hdr, btf_parse_str_sec, btf_parse_type_sec, btf_sanity_check
+// kernel: btf_parse_hdr, btf_check_all_metas
+
+import { InputError, type Where } from "../util/errors.js";
+import {
+  BTF_KIND,
+  BTF_KIND_NAMES,
+  BTF_MAGIC,
+  KNOWN_KIND_LAYOUT,
+  NR_BTF_KINDS,
+  type BtfKindName,
+  infoKflag,
+  infoKind,
+  infoVlen,
+} from "./kinds.js";
+import type { BtfType, BtfTypeKind } from "./types.js";
+import { decodeType } from "./decode.js";
+
+export interface BtfHeader {
+  readonly magic: number;
+  readonly version: number;
+  readonly flags: number;
+  readonly hdrLen: number;
+  readonly typeOff: number;
+  readonly typeLen: number;
+  readonly strOff: number;
+  readonly strLen: number;
+  /** 7.2 kind-layout section; 0/0 when the header is the older 24-byte one or carries none. */
+  readonly layoutOff: number;
+  readonly layoutLen: number;
+}
+
+/** One `struct btf_layout` entry: bytes after btf_type for a kind. */
+export interface BtfKindLayout {
+  readonly infoSize: number;
+  readonly elemSize: number;
+  readonly flags: number;
+}
+
+export interface ParseBtfOptions {
+  /** Base BTF for split (module) BTF: ids and string offsets continue after the base's. */
+  base?: Btf;
+  /** A name for the blob ("vmlinux", a module name, a file), used in messages. */
+  name?: string;
+  /** Context for errors (file, section). Offsets in errors are relative to the blob. */
+  where?: Where;
+}
+
+const HDR_LEN_MIN = 24; // up to str_len
+const HDR_LEN_72 = 32; // with layout_off/layout_len
+const MAX_STR_OFFSET = 0x7fffffff;
+
+export class Btf {
+  readonly header: BtfHeader;
+  readonly base: Btf | undefined;
+  readonly name: string;
+  /** First type id held by this blob: 1 for base BTF, base.typeCount for split BTF. */
+  readonly startId: number;
+  /** First string offset held by this blob: 0 for base BTF, the base's total for split BTF. */
+  readonly startStrOff: number;
+  /** Number of types held by this blob (not counting the base's). */
+  readonly nrTypes: number;
+  /** Kind layouts from the 7.2 layout section (own, else the base's), if any. */
+  readonly kindLayouts: readonly BtfKindLayout[] | undefined;
+  readonly where: Where;
+
+  readonly #words: Uint32Array;
+  /** Word index of each local type's btf_type, plus one past the last. */
+  readonly #offs: Uint32Array;
+  readonly #strs: Uint8Array;
+  /** Byte offset of the type section inside the blob, for error offsets. */
+  readonly #typeBase: number;
+  readonly #decoded: (BtfType | undefined)[];
+  readonly #strCache = new Map<number, string>();
+  #nameIndex: Map<string, number | number[]> | undefined;
+
+  /** @internal use parseBtf */
+  constructor(init: {
+    header: BtfHeader;
+    base: Btf | undefined;
+    name: string;
+    where: Where;
+    words: Uint32Array;
+    offs: Uint32Array;
+    strs: Uint8Array;
+    typeBase: number;
+    kindLayouts: readonly BtfKindLayout[] | undefined;
+  }) {
+    this.header = init.header;
+    this.base = init.base;
+    this.name = init.name;
+    this.where = init.where;
+    this.#words = init.words;
+    this.#offs = init.offs;
+    this.#strs = init.strs;
+    this.#typeBase = init.typeBase;
+    this.kindLayouts = init.kindLayouts;
+    this.nrTypes = init.offs.length - 1;
+    this.startId = init.base ? init.base.typeCount : 1;
+    this.startStrOff = init.base ? init.base.strEnd : 0;
+    this.#decoded = new Array<BtfType | undefined>(this.nrTypes);
+  }
+
+  /** One past the last valid type id, counting the base (libbpf: btf__type_cnt). */
+  get typeCount(): number {
+    return this.startId + this.nrTypes;
+  }
+
+  /** One past the last valid string offset, counting the base. */
+  get strEnd(): number {
+    return this.startStrOff + this.#strs.length;
+  }
+
+  /** Whether `id` names a type here or in the base (0 = void is valid). */
+  hasType(id: number): boolean {
+    return Number.isInteger(id) && id >= 0 && id < this.typeCount;
+  }
+
+  /** The blob that holds `id` (this one or a base). */
+  owner(id: number): Btf {
+    let b: Btf = this;
+    while (id < b.startId && id !== 0 && b.base) b = b.base;
+    return b;
+  }
+
+  // ---- raw accessors: no object allocation, for hot loops ----
+
+  #wordIdx(id: number): number {
+    if (!this.hasType(id)) {
+      throw new InputError("BTF_BAD_TYPE_ID", `invalid BTF type id ${id} (type count ${this.typeCount})`, this.where);
+    }
+    return this.#offs[id - this.startId]!;
+  }
+
+  /** Raw info word of a type (void: 0). */
+  info(id: number): number {
+    if (id === 0) return 0;
+    if (id < this.startId) return this.base!.info(id);
+    return this.#words[this.#wordIdx(id) + 1]!;
+  }
+
+  /** Raw kind number (BTF_INFO_KIND). */
+  kindNum(id: number): number {
+    return infoKind(this.info(id));
+  }
+
+  /** Kind name as in btf_kind_str without the prefix, "UNRECOGNIZED" for layout-only kinds. */
+  kind(id: number): BtfTypeKind {
+    const k = this.kindNum(id);
+    return k < NR_BTF_KINDS ? BTF_KIND_NAMES[k]! : "UNRECOGNIZED";
+  }
+
+  vlen(id: number): number {
+    return infoVlen(this.info(id));
+  }
+
+  kflag(id: number): boolean {
+    return infoKflag(this.info(id));
+  }
+
+  /** The size/type union word of btf_type. */
+  sizeOrType(id: number): number {
+    if (id === 0) return 0;
+    if (id < this.startId) return this.base!.sizeOrType(id);
+    return this.#words[this.#wordIdx(id) + 2]!;
+  }
+
+  nameOff(id: number): number {
+    if (id === 0) return 0;
+    if (id < this.startId) return this.base!.nameOff(id);
+    return this.#words[this.#wordIdx(id)]!;
+  }
+
+  /** The type's name, "" when anonymous (kernel: btf_type_name / btf_name_by_offset). */
+  typeName(id: number): string {
+    return this.str(this.nameOff(id));
+  }
+
+  /** Word `i` after the btf_type record of a local or base type (bounds-checked at parse). */
+  extraWord(id: number, i: number): number {
+    if (id < this.startId) return this.base!.extraWord(id, i);
+    return this.#words[this.#wordIdx(id) + 3 + i]!;
+  }
+
+  /** Byte offset of the btf_type record inside its blob. */
+  typeOffset(id: number): number {
+    if (id === 0) return 0;
+    if (id < this.startId) return this.base!.typeOffset(id);
+    return this.#typeBase + this.#wordIdx(id) * 4;
+  }
+
+  // ---- strings ----
+
+  /** The string at `off` or undefined when out of range (kernel: btf_str_by_offset). */
+  strAt(off: number): string | undefined {
+    if (off < this.startStrOff) return this.base ? this.base.strAt(off) : undefined;
+    const local = off - this.startStrOff;
+    if (local >= this.#strs.length) return undefined;
+    let s = this.#strCache.get(local);
+    if (s === undefined) {
+      let end = local;
+      while (this.#strs[end] !== 0) end++; // the section ends in NUL (checked at parse)
+      s = decodeStr(this.#strs, local, end);
+      this.#strCache.set(local, s);
+    }
+    return s;
+  }
+
+  /** The string at `off`; InputError when out of range. */
+  str(off: number): string {
+    const s = this.strAt(off);
+    if (s === undefined) {
+      throw new InputError("BTF_BAD_STRING", `BTF string offset ${off} out of range (string section ends at ${this.strEnd})`, this.where);
+    }
+    return s;
+  }
+
+  // ---- decoded types ----
+
+  /** The decoded type (cached). Id 0 is void (kind "UNKN"). */
+  type(id: number): BtfType {
+    if (id !== 0 && id < this.startId) return this.base!.type(id);
+    if (id === 0) return VOID;
+    const idx = this.#wordIdx(id);
+    const local = id - this.startId;
+    let t = this.#decoded[local];
+    if (!t) {
+      t = decodeType(this, id, this.#words, idx, this.#typeBase + idx * 4);
+      this.#decoded[local] = t;
+    }
+    return t;
+  }
+
+  // ---- name lookup ----
+
+  /** Every type id with this name, in id order, base first. */
+  findByName(name: string): readonly number[] {
+    const fromBase = this.base ? this.base.findByName(name) : [];
+    const own = this.#index().get(name);
+    if (own === undefined) return fromBase;
+    const ownArr = typeof own === "number" ? [own] : own;
+    return fromBase.length ? [...fromBase, ...ownArr] : ownArr;
+  }
+
+  /**
+   * The first type (lowest id) with this name and kind, or undefined.
+   * "void" or kind UNKN gives 0, as libbpf's btf__find_by_name_kind.
+   */
+  findByNameKind(name: string, kind: BtfKindName): number | undefined {
+    if (kind === "UNKN" || name === "void") return 0;
+    const want = BTF_KIND[kind];
+    for (const id of this.findByName(name)) if (this.kindNum(id) === want) return id;
+    return undefined;
+  }
+
+  #index(): Map<string, number | number[]> {
+    if (this.#nameIndex) return this.#nameIndex;
+    const m = new Map<string, number | number[]>();
+    // Group by name offset first: many types share a string (e.g. dedup'd names).
+    for (let i = 0; i < this.nrTypes; i++) {
+      const nameOff = this.#words[this.#offs[i]!]!;
+      if (nameOff === 0) continue;
+      const name = this.strAt(nameOff);
+      if (name === undefined || name === "") continue;
+      const id = this.startId + i;
+      const prev = m.get(name);
+      if (prev === undefined) m.set(name, id);
+      else if (typeof prev === "number") m.set(name, [prev, id]);
+      else prev.push(id);
+    }
+    this.#nameIndex = m;
+    return m;
+  }
+
+  /** Every id this blob holds (not the base's), in order. */
+  *ownIds(): IterableIterator<number> {
+    for (let i = 0; i < this.nrTypes; i++) yield this.startId + i;
+  }
+
+  /** The raw string section of this blob (not the base's). */
+  get stringBytes(): Uint8Array {
+    return this.#strs;
+  }
+}
+
+const VOID: BtfType = { kind: "UNKN", id: 0, nameOff: 0, name: "", kflag: false, vlen: 0, offset: 0 };
+
+const utf8 = new TextDecoder("utf-8");
+function decodeStr(b: Uint8Array, start: number, end: number): string {
+  let ascii = true;
+  for (let i = start; i < end; i++) if (b[i]! >= 0x80) { ascii = false; break; }
+  if (ascii) {
+    // Short identifiers: String.fromCharCode beats TextDecoder by a wide margin.
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+    return s;
+  }
+  return utf8.decode(b.subarray(start, end));
+}
+
+/** Parse raw BTF (as /sys/kernel/btf/vmlinux or an ELF's .BTF section). */
+export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
+  const where: Where = { section: ".BTF", ...opts.where };
+  const fail = (code: string, msg: string, offset?: number): never => {
+    throw new InputError(code, msg, offset === undefined ? where : { ...where, offset });
+  };
+  if (bytes.length < HDR_LEN_MIN) fail("BTF_TRUNCATED", `BTF header not found: ${bytes.length} bytes`, 0);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let le = true;
+  const magic = dv.getUint16(0, true);
+  if (magic !== BTF_MAGIC) {
+    if (dv.getUint16(0, false) === BTF_MAGIC) le = false;
+    else fail("BTF_BAD_MAGIC", `invalid BTF magic 0x${magic.toString(16)}`, 0);
+  }
+  const u32 = (o: number) => dv.getUint32(o, le);
+  const hdrLen = u32(4);
+  if (hdrLen < HDR_LEN_MIN) fail("BTF_BAD_HEADER", `BTF header length ${hdrLen} too small`, 4);
+  if (hdrLen > bytes.length) fail("BTF_TRUNCATED", `BTF header length ${hdrLen} larger than data size ${bytes.length}`, 4);
+  const hasLayoutFields = hdrLen >= HDR_LEN_72;
+  const header: BtfHeader = {
+    magic: BTF_MAGIC,
+    version: dv.getUint8(2),
+    flags: dv.getUint8(3),
+    hdrLen,
+    typeOff: u32(8),
+    typeLen: u32(12),
+    strOff: u32(16),
+    strLen: u32(20),
+    layoutOff: hasLayoutFields ? u32(24) : 0,
+    layoutLen: hasLayoutFields ? u32(28) : 0,
+  };
+  if (header.version !== 1) fail("BTF_BAD_HEADER", `unsupported BTF version ${header.version}`, 2);
+  const metaLeft = bytes.length - hdrLen;
+  if (header.strOff + header.strLen > metaLeft) {
+    fail("BTF_TRUNCATED", `BTF string section at ${header.strOff} + ${header.strLen} past the end of data (${metaLeft} bytes after the header)`, 16);
+  }
+  if (header.typeOff + header.typeLen > header.strOff) {
+    fail("BTF_BAD_HEADER", `invalid BTF data sections layout: type data at ${header.typeOff} + ${header.typeLen}, strings data at ${header.strOff} + ${header.strLen}`, 8);
+  }
+  if (header.typeOff % 4 || header.typeLen % 4) fail("BTF_BAD_HEADER", `BTF type section at ${header.typeOff} + ${header.typeLen} is not 4-byte aligned`, 8);
+
+  let kindLayouts: BtfKindLayout[] | undefined;
+  if (header.layoutLen) {
+    if (header.layoutOff % 4) fail("BTF_BAD_HEADER", `BTF layout section at ${header.layoutOff} is not 4-byte aligned`, 24);
+    if (header.layoutOff < header.typeOff + header.typeLen || header.layoutOff + header.layoutLen > header.strOff) {
+      fail("BTF_BAD_HEADER", `invalid BTF data sections layout: layout data at ${header.layoutOff} + ${header.layoutLen} overlaps types (${header.typeOff} + ${header.typeLen}) or strings (${header.strOff})`, 24);
+    }
+    if (header.layoutLen % 4) fail("BTF_BAD_HEADER", `BTF layout section length ${header.layoutLen} is not a multiple of 4`, 28);
+    kindLayouts = [];
+    for (let o = hdrLen + header.layoutOff; o < hdrLen + header.layoutOff + header.layoutLen; o += 4) {
+      kindLayouts.push({ infoSize: dv.getUint8(o), elemSize: dv.getUint8(o + 1), flags: dv.getUint16(o + 2, le) });
+    }
+  }
+  const layouts = kindLayouts ?? opts.base?.kindLayouts;
+
+  // strings (libbpf: btf_parse_str_sec)
+  const strStart = hdrLen + header.strOff;
+  const strs = bytes.subarray(strStart, strStart + header.strLen);
+  if (!(opts.base && header.strLen === 0)) {
+    if (header.strLen === 0 || header.strLen - 1 > MAX_STR_OFFSET || strs[header.strLen - 1] !== 0) {
+      fail("BTF_BAD_STRING", "invalid BTF string section: empty or not NUL-terminated", strStart);
+    }
+    if (!opts.base && strs[0] !== 0) {
+      fail("BTF_BAD_STRING", "malformed BTF string section (no leading empty string): split BTF given without its base?", strStart);
+    }
+  }
+
+  // types: copy into an aligned, native-endian word array
+  const typeBase = hdrLen + header.typeOff;
+  const nWords = header.typeLen / 4;
+  const words = new Uint32Array(nWords);
+  if (le) new Uint8Array(words.buffer).set(bytes.subarray(typeBase, typeBase + header.typeLen));
+  else for (let i = 0; i < nWords; i++) words[i] = dv.getUint32(typeBase + i * 4, false);
+
+  // pass 1: record where each type starts (libbpf: btf_parse_type_sec)
+  let offs = new Uint32Array(Math.max(16, nWords >>> 3));
+  let n = 0;
+  let w = 0;
+  while (w < nWords) {
+    if (w + 3 > nWords) fail("BTF_TRUNCATED", `BTF type section truncated inside a btf_type header (type id ${n + (opts.base ? opts.base.typeCount : 1)})`, typeBase + w * 4);
+    const info = words[w + 1]!;
+    const kind = infoKind(info);
+    const vlen = infoVlen(info);
+    let extraBytes: number;
+    if (kind < NR_BTF_KINDS) {
+      const l = KNOWN_KIND_LAYOUT[kind]!;
+      extraBytes = l.info + vlen * l.elem;
+    } else {
+      const l = layouts?.[kind];
+      if (!l) fail("BTF_UNKNOWN_KIND", `unrecognized BTF kind ${kind} (no kind-layout information) in type id ${n + (opts.base ? opts.base.typeCount : 1)}`, typeBase + w * 4);
+      if (l!.infoSize % 4 || l!.elemSize % 4) fail("BTF_UNKNOWN_KIND", `unsupported kind layout (info_sz ${l!.infoSize}, elem_sz ${l!.elemSize}) for kind ${kind}`, typeBase + w * 4);
+      extraBytes = l!.infoSize + vlen * l!.elemSize;
+    }
+    const next = w + 3 + extraBytes / 4;
+    if (next > nWords) {
+      fail("BTF_TRUNCATED", `BTF type id ${n + (opts.base ? opts.base.typeCount : 1)} (kind ${kindLabel(kind)}, vlen ${vlen}) runs past the end of the type section`, typeBase + w * 4);
+    }
+    if (n + 1 >= offs.length) {
+      const grown = new Uint32Array(offs.length * 2);
+      grown.set(offs);
+      offs = grown;
+    }
+    offs[n++] = w;
+    w = next;
+  }
+  offs[n] = w;
+  const btf = new Btf({
+    header,
+    base: opts.base,
+    name: opts.name ?? (opts.base ? "module" : "vmlinux"),
+    where,
+    words,
+    offs: offs.slice(0, n + 1),
+    strs,
+    typeBase,
+    kindLayouts: layouts,
+  });
+  sanityCheck(btf, words, offs, typeBase, where);
+  return btf;
+}
+
+function kindLabel(kind: number): string {
+  return kind < NR_BTF_KINDS ? BTF_KIND_NAMES[kind]! : `#${kind}`;
+}
+
+// Pass 2: every string offset and type id a known kind refers to is in range.
+// libbpf: btf_validate_type
+function sanityCheck(btf: Btf, words: Uint32Array, offs: Uint32Array, typeBase: number, where: Where): void {
+  const strEnd = btf.strEnd;
+  const typeCount = btf.typeCount;
+  for (let i = 0; i < btf.nrTypes; i++) {
+    const w = offs[i]!;
+    const id = btf.startId + i;
+    const at = typeBase + w * 4;
+    const bad = (what: string, v: number, limit: number, code: string): never => {
+      throw new InputError(code, `BTF type id ${id} (${kindLabel(infoKind(words[w + 1]!))}): ${what} ${v} out of range (limit ${limit})`, { ...where, offset: at });
+    };
+    const checkStr = (off: number, what: string) => {
+      if (off >= strEnd) bad(what, off, strEnd, "BTF_BAD_STRING");
+    };
+    const checkId = (t: number, what: string) => {
+      if (t >= typeCount) bad(what, t, typeCount, "BTF_BAD_TYPE_ID");
+    };
+    checkStr(words[w]!, "name offset");
+    const info = words[w + 1]!;
+    const kind = infoKind(info);
+    const vlen = infoVlen(info);
+    const e = w + 3;
+    switch (kind) {
+      case BTF_KIND.PTR:
+      case BTF_KIND.TYPEDEF:
+      case BTF_KIND.VOLATILE:
+      case BTF_KIND.CONST:
+      case BTF_KIND.RESTRICT:
+      case BTF_KIND.VAR:
+      case BTF_KIND.DECL_TAG:
+      case BTF_KIND.TYPE_TAG:
+        checkId(words[w + 2]!, "referenced type id");
+        break;
+      case BTF_KIND.FUNC:
+        checkId(words[w + 2]!, "referenced type id");
+        if (btf.kindNum(words[w + 2]!) !== BTF_KIND.FUNC_PROTO) {
+          throw new InputError("BTF_BAD_TYPE", `BTF type id ${id} (FUNC): referenced type [${words[w + 2]}] is not FUNC_PROTO`, { ...where, offset: at });
+        }
+        break;
+      case BTF_KIND.ARRAY:
+        checkId(words[e]!, "array element type id");
+        checkId(words[e + 1]!, "array index type id");
+        break;
+      case BTF_KIND.STRUCT:
+      case BTF_KIND.UNION:
+        for (let j = 0; j < vlen; j++) {
+          checkStr(words[e + j * 3]!, "member name offset");
+          checkId(words[e + j * 3 + 1]!, "member type id");
+        }
+        break;
+      case BTF_KIND.ENUM:
+        for (let j = 0; j < vlen; j++) checkStr(words[e + j * 2]!, "enum value name offset");
+        break;
+      case BTF_KIND.ENUM64:
+        for (let j = 0; j < vlen; j++) checkStr(words[e + j * 3]!, "enum value name offset");
+        break;
+      case BTF_KIND.FUNC_PROTO:
+        checkId(words[w + 2]!, "return type id");
+        for (let j = 0; j < vlen; j++) {
+          checkStr(words[e + j * 2]!, "param name offset");
+          checkId(words[e + j * 2 + 1]!, "param type id");
+        }
+        break;
+      case BTF_KIND.DATASEC:
+        for (let j = 0; j < vlen; j++) checkId(words[e + j * 3]!, "datasec variable type id");
+        break;
+      default:
+        break;
+    }
+  }
+}
