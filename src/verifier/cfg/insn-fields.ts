@@ -190,6 +190,11 @@ export interface MapForResolve {
   valueSize: number;
   maxEntries: number;
   insnOffsets?: number[];
+  /**
+   * The fd user space passed, for the message when the entry is not a map
+   * (type ""): a loader models "this fd is no map" that way.
+   */
+  fd?: number;
 }
 
 /**
@@ -229,7 +234,9 @@ export function checkAndResolveInsns(env: CfgEnv, maps: readonly MapForResolve[]
       if (!isValue && !isPtr) return EINVAL("unrecognized bpf_ld_imm64 insn\n");
       const mapIdx = insn.imm;
       const map = maps[mapIdx];
-      if (!map || mapIdx < 0) return { errno: "EBADF", message: `fd ${insn.imm} is not pointing to valid bpf_map\n` };
+      if (!map || map.type === "") {
+        return { errno: "EBADF", message: `fd ${map?.fd ?? insn.imm} is not pointing to valid bpf_map\n` };
+      }
       // kernel: __add_used_map
       if (!used.includes(mapIdx)) {
         if (used.length >= MAX_USED_MAPS) {
