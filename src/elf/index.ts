@@ -1,0 +1,2 @@
+// Public API of the ELF layer.
+export * from "./reader.js";

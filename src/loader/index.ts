@@ -1,0 +1,145 @@
+// Public API of the loader: a BPF object in, the programs libbpf would hand
+// the kernel out. Passes: parseObject (open) -> resolveExterns -> CO-RE ->
+// linkProgram (relocate), each with its own result type.
+
+import { readFileSync } from "node:fs";
+import { loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
+import type { RawInsn } from "../isa/raw.js";
+import { InputError } from "../util/errors.js";
+import { applyCoreRelos, type CoreResult } from "./core.js";
+import { resolveExterns, type TargetKernel } from "./externs.js";
+import { linkProgram, type FuncInfoRec, type LineInfoRec } from "./link.js";
+import type { LoaderMap } from "./maps.js";
+import { parseObject, type ParsedObject } from "./object.js";
+import { attachTypeName, programKind, progTypeName, type BpfAttachType, type BpfProgType, type SecDefFlag } from "./sections.js";
+
+export { parseObject } from "./object.js";
+export type { ObjFunction, ParsedObject, Relo } from "./object.js";
+export { linkProgram, POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE } from "./link.js";
+export type { AppendedSubprog, FuncInfoRec, LineInfoRec, LinkedProgram } from "./link.js";
+export type { Extern, TargetKernel } from "./externs.js";
+export type { LoaderMap, LibbpfMapKind } from "./maps.js";
+export { mapTypeName } from "./maps.js";
+export { attachTypeName, findSecDef, programKind, progTypeName } from "./sections.js";
+export type { BpfAttachType, BpfMapType, BpfProgType, SecDefFlag } from "./sections.js";
+
+/** KERNEL_VERSION(7, 2, 13): what libbpf reports on the 7.2.13 kernel the corpus ran on. */
+export const LINUX_7_2_KERNEL_VERSION = 459277;
+
+export interface LoadOptions {
+  /** Target vmlinux BTF; default: the bundled 7.2 BTF. */
+  targetBtf?: Btf;
+  /** Module split BTFs (over targetBtf), in the order the kernel lists them. */
+  moduleBtfs?: readonly { name: string; btf: Btf }[];
+  /** File name for messages (defaults to the path when one is given). */
+  file?: string;
+  kernelVersion?: number;
+  /** CONFIG_* values for `.kconfig` externs. */
+  kconfig?: Readonly<Record<string, string>>;
+}
+
+export interface LoadedProgram {
+  name: string;
+  /** ELF section (without a leading '?'). */
+  section: string;
+  progType: BpfProgType;
+  expectedAttachType: BpfAttachType;
+  /** libbpf's names: "kprobe", "trace_fentry"... */
+  progTypeName: string;
+  expectedAttachTypeName: string;
+  secDefFlags: readonly SecDefFlag[];
+  sleepable: boolean;
+  /** The attach target from the section name (function of fentry/foo...), null when none. */
+  attachTo: string | null;
+  /** false for SEC("?...") programs: libbpf does not load them unless asked. */
+  autoload: boolean;
+  /** The final instructions. Map references hold indices into `maps`. */
+  insns: RawInsn[];
+  maps: LoaderMap[];
+  funcInfo: FuncInfoRec[];
+  lineInfo: LineInfoRec[];
+  /** Appended subprograms, in order. */
+  subprogs: { name: string; insnOff: number }[];
+  /** The object's own BTF (func_info/line_info type ids and strings refer to it). */
+  btf: Btf | undefined;
+  license: string;
+  kernVersion: number;
+  /** fd_array slots for module kfuncs: index -> module name ("" at 0 = vmlinux). */
+  fdArray: string[];
+  /** CO-RE relocations that failed and were poisoned. */
+  corePoisoned: number;
+}
+
+export interface LoadedObject {
+  file: string;
+  programs: LoadedProgram[];
+  /** The object's maps in libbpf's order (programs' `maps` start with these). */
+  maps: LoaderMap[];
+  btf: Btf | undefined;
+  parsed: ParsedObject;
+  core: CoreResult;
+}
+
+/** libbpf: bpf_object__open + bpf_object__load up to (not including) BPF_PROG_LOAD. */
+export function loadObject(input: Uint8Array | string, options: LoadOptions = {}): LoadedObject {
+  let bytes: Uint8Array;
+  let file = options.file;
+  if (typeof input === "string") {
+    file ??= input;
+    try {
+      bytes = readFileSync(input);
+    } catch (e) {
+      throw new InputError("OBJ_READ", `cannot read object: ${(e as Error).message}`, { file: input }, { cause: e });
+    }
+  } else bytes = input;
+  file ??= "<object>";
+  const vmlinux = options.targetBtf ?? loadBundledVmlinuxBtf("7.2");
+  const target: TargetKernel = {
+    vmlinux,
+    modules: options.moduleBtfs ?? [],
+    kernelVersion: options.kernelVersion ?? LINUX_7_2_KERNEL_VERSION,
+    kconfig: options.kconfig ?? {},
+  };
+  const parsed = parseObject(bytes, { file, structOpsValueSize: (name) => structOpsValueSize(target, name) });
+  const ext = resolveExterns(parsed.externs, parsed.btf, target, { file });
+  if (ext.kconfigData && parsed.kconfigMapIdx >= 0) parsed.maps[parsed.kconfigMapIdx]!.initialValue = ext.kconfigData;
+  const core = applyCoreRelos(parsed, target);
+  const programs: LoadedProgram[] = [];
+  for (const fn of parsed.functions) {
+    if (fn.isSubprog) continue;
+    const linked = linkProgram(parsed, fn, (f) => core.insnsOf(f));
+    const kind = programKind(fn.secName);
+    programs.push({
+      name: fn.name,
+      section: fn.secName,
+      progType: kind.progType,
+      expectedAttachType: kind.expectedAttachType,
+      progTypeName: progTypeName(kind.progType),
+      expectedAttachTypeName: attachTypeName(kind.expectedAttachType),
+      secDefFlags: kind.flags,
+      sleepable: kind.flags.includes("SEC_SLEEPABLE"),
+      attachTo: kind.attachTo,
+      autoload: fn.autoload,
+      insns: linked.insns,
+      maps: linked.maps,
+      funcInfo: linked.funcInfo,
+      lineInfo: linked.lineInfo,
+      subprogs: linked.subprogs.map((s) => ({ name: s.name, insnOff: s.insnOff })),
+      btf: parsed.btf,
+      license: parsed.license,
+      kernVersion: parsed.kernVersion,
+      fdArray: ext.fdArray,
+      corePoisoned: core.poisonedIn(linked),
+    });
+  }
+  return { file, programs, maps: parsed.maps, btf: parsed.btf, parsed, core };
+}
+
+/** The kernel's `struct bpf_struct_ops_<name>` size, which libbpf uses as the map's value size. */
+function structOpsValueSize(target: TargetKernel, name: string): number | undefined {
+  for (const btf of [target.vmlinux, ...target.modules.map((m) => m.btf)]) {
+    const id = btf.findByNameKind(`bpf_struct_ops_${name}`, "STRUCT");
+    if (id !== undefined) return btf.sizeOrType(id);
+  }
+  return undefined;
+}
