@@ -37,7 +37,96 @@ const objects = [
   "test_wakeup_source.bpf.o", // CO-RE relocations of several kinds
   "iter_buf_null_fail.bpf.o", // small, decl tags (comment:test_expect_*)
   "verifier_typedef.bpf.o",
+  "btf__core_reloc_bitfields.bpf.o", // the custom target BTF verifier_bitfield_write is tested against
 ];
+
+// Objects whose CO-RE results are checked against what libbpf handed the 7.2 kernel.
+const coreChecks = ["test_wakeup_source.bpf.o", "verifier_bitfield_write.bpf.o"];
+
+/** FUNC symbols: name, section name, byte offset, size. */
+export function funcSymbols(buf) {
+  const shoff = Number(buf.readBigUInt64LE(0x28));
+  const shentsize = buf.readUInt16LE(0x3a);
+  const shnum = buf.readUInt16LE(0x3c);
+  const shstrndx = buf.readUInt16LE(0x3e);
+  const sh = (i) => {
+    const o = shoff + i * shentsize;
+    return { name: buf.readUInt32LE(o), type: buf.readUInt32LE(o + 4), off: Number(buf.readBigUInt64LE(o + 0x18)), size: Number(buf.readBigUInt64LE(o + 0x20)), link: buf.readUInt32LE(o + 0x28) };
+  };
+  const secs = Array.from({ length: shnum }, (_, i) => sh(i));
+  const str = (tab, off) => buf.toString("latin1", tab.off + off, buf.indexOf(0, tab.off + off));
+  const out = [];
+  for (const s of secs) {
+    if (s.type !== 2) continue; // SHT_SYMTAB
+    for (let o = s.off; o < s.off + s.size; o += 24) {
+      if ((buf[o + 4] & 0xf) !== 2) continue; // STT_FUNC
+      const shndx = buf.readUInt16LE(o + 6);
+      out.push({
+        name: str(secs[s.link], buf.readUInt32LE(o)),
+        section: shndx < secs.length ? str(secs[shstrndx], secs[shndx].name) : "",
+        offset: Number(buf.readBigUInt64LE(o + 8)),
+        size: Number(buf.readBigUInt64LE(o + 16)),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * For each CO-RE record of the object that falls in a program libbpf loaded: the
+ * relocated instruction(s) as the corpus recorded them (libbpf's output, not ours).
+ */
+function coreExpectations(f) {
+  const buf = readFileSync(join(corpus, "objs", f));
+  const secs = elfSections(buf);
+  const results = new Map();
+  for (const line of readFileSync(join(corpus, "results-7.2.jsonl"), "utf8").split("\n")) {
+    if (!line.includes(`"object": "${f}"`) && !line.includes(`"object":"${f}"`)) continue;
+    const r = JSON.parse(line);
+    results.set(r.program, r);
+  }
+  const syms = funcSymbols(buf);
+  const ext = secs.get(".BTF.ext");
+  const hdrLen = ext.readUInt32LE(4);
+  const coreOff = hdrLen + ext.readUInt32LE(24);
+  const coreLen = ext.readUInt32LE(28);
+  const btf = secs.get(".BTF");
+  const btfStr = (off) => {
+    const base = btf.readUInt32LE(4) + btf.readUInt32LE(16);
+    return btf.toString("latin1", base + off, btf.indexOf(0, base + off));
+  };
+  const recSize = ext.readUInt32LE(coreOff);
+  const sections = [];
+  for (let p = coreOff + 4; p < coreOff + coreLen; ) {
+    const secName = btfStr(ext.readUInt32LE(p));
+    const n = ext.readUInt32LE(p + 4);
+    const relos = [];
+    for (let i = 0; i < n; i++) {
+      const insnOff = ext.readUInt32LE(p + 8 + i * recSize);
+      const sym = syms.find((y) => y.section === secName && insnOff >= y.offset && insnOff < y.offset + y.size);
+      const r = sym && results.get(sym.name);
+      if (!r || !r.insns_hex) continue;
+      const idx = (insnOff - sym.offset) / 8;
+      const code = secs.get(secName)[insnOff];
+      const slots = code === 0x18 ? 2 : 1;
+      relos.push({
+        reloIdx: i,
+        program: sym.name,
+        btfCustomPath: r.btf_custom_path ?? null,
+        insnIdx: insnOff / 8,
+        want: r.insns_hex.slice(idx * 16, (idx + slots) * 16),
+      });
+    }
+    sections.push({ secName, code: secs.get(secName).toString("hex"), relos });
+    p += 8 + n * recSize;
+  }
+  return { object: f, sections };
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (!isMain) {
+  // imported for elfSections/funcSymbols only
+} else {
 
 if (process.argv.includes("--scan")) {
   for (const f of readdirSync(join(corpus, "objs")).sort()) {
@@ -58,4 +147,9 @@ for (const f of objects) {
 }
 copyFileSync(join(corpus, "btf", "bpf_testmod.btf"), join(out, "bpf_testmod.btf"));
 chmodSync(join(out, "bpf_testmod.btf"), 0o644);
+for (const f of coreChecks) {
+  const base = f.replace(/\.bpf\.o$/, "");
+  writeFileSync(join(out, `${base}.core.json`), JSON.stringify(coreExpectations(f), null, 1) + "\n");
+}
 console.log(`wrote ${out}`);
+}

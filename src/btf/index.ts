@@ -31,3 +31,13 @@ export { BPF_CORE_RELO_KINDS, decodeLineInfo, formatLineInfo, lineInfoCol, lineI
 export type { BpfCoreRelo, BpfCoreReloKind, BtfExt, BtfExtFuncInfo, BtfExtHeader, BtfExtLineInfo, BtfExtSection, DecodedLineInfo } from "./ext.js";
 export { BtfWriter, writeBtfExt } from "./writer.js";
 export type { BtfExtWriterInput, BtfWriterOptions, WriterMember } from "./writer.js";
+export { CoreReloError, coreEssentialName, coreEssentialNameLen } from "./core/common.js";
+export { coreFieldsAreCompat, coreTypesAreCompat, coreTypesMatch } from "./core/compat.js";
+export { coreFindCands, newCoreCandCache } from "./core/candidates.js";
+export type { CoreCand, CoreCandCache, CoreTarget } from "./core/candidates.js";
+export { BPF_CORE_SPEC_MAX_LEN, coreFormatSpec, coreParseSpec, coreReloKindStr, coreSpecMatch } from "./core/spec.js";
+export type { CoreAccessor, CoreSpec } from "./core/spec.js";
+export { coreCalcReloInsn } from "./core/calc.js";
+export type { CoreReloContext, CoreReloResult } from "./core/calc.js";
+export { CORE_POISON_IMM, coreApplyToInsn } from "./core/patch.js";
+export type { CoreInsn, CorePatch } from "./core/patch.js";
