@@ -3,7 +3,7 @@
 // index is what poisoned calls carry), then resolve ksyms through the target
 // BTF (vmlinux first, then the module BTFs) and kconfig values from the profile.
 
-import { BTF_KIND, resolveSize, skipModsAndTypedefs, type Btf } from "../btf/index.js";
+import { BTF_KIND, coreEssentialName, resolveSize, skipModsAndTypedefs, type Btf } from "../btf/index.js";
 import type { ElfSymbol } from "../elf/index.js";
 import { InputError, type Where } from "../util/errors.js";
 import { STB_GLOBAL, STB_WEAK, STT_NOTYPE, SHN_UNDEF } from "../elf/index.js";
@@ -40,14 +40,6 @@ export interface Extern {
 /** libbpf: sym_is_extern */
 export function symIsExtern(sym: ElfSymbol): boolean {
   return sym.shndx === SHN_UNDEF && (sym.bind === STB_GLOBAL || sym.bind === STB_WEAK) && sym.type === STT_NOTYPE;
-}
-
-/** libbpf: bpf_core_essential_name_len (strips "___flavor"). */
-export function essentialName(name: string): string {
-  for (let i = name.length - 5; i >= 0; i--) {
-    if (name[i] !== "_" && name[i + 1] === "_" && name[i + 2] === "_" && name[i + 3] === "_" && name[i + 4] !== "_") return name.slice(0, i + 1);
-  }
-  return name;
 }
 
 const BTF_VAR_GLOBAL_EXTERN = 2;
@@ -89,7 +81,7 @@ export function collectExterns(symbols: readonly ElfSymbol[], btf: Btf | undefin
     if (secName === undefined) throw new InputError("EXTERN_NO_BTF", `failed to find BTF for extern '${sym.name}' [${btfId}] section`, where);
     const ext: Extern = {
       name: t.name,
-      essentName: essentialName(t.name),
+      essentName: coreEssentialName(t.name),
       kind: "ksym",
       symIdx: sym.index,
       isWeak: sym.bind === STB_WEAK,

@@ -34,6 +34,8 @@ export interface LoadOptions {
   /** File name for messages (defaults to the path when one is given). */
   file?: string;
   kernelVersion?: number;
+  /** libbpf's btf_custom_path: CO-RE relocations resolve against this BTF instead of the target's. */
+  coreBtf?: Btf;
   /** CONFIG_* values for `.kconfig` externs. */
   kconfig?: Readonly<Record<string, string>>;
 }
@@ -103,7 +105,7 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
   const parsed = parseObject(bytes, { file, structOpsValueSize: (name) => structOpsValueSize(target, name) });
   const ext = resolveExterns(parsed.externs, parsed.btf, target, { file });
   if (ext.kconfigData && parsed.kconfigMapIdx >= 0) parsed.maps[parsed.kconfigMapIdx]!.initialValue = ext.kconfigData;
-  const core = applyCoreRelos(parsed, target);
+  const core = applyCoreRelos(parsed, target, options.coreBtf);
   const programs: LoadedProgram[] = [];
   for (const fn of parsed.functions) {
     if (fn.isSubprog) continue;

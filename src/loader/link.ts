@@ -163,19 +163,38 @@ function moveExtInfo(obj: ParsedObject, prog: ObjFunction, base: number, w: Work
   }
 }
 
-/** The `exception_callback:NAME` decl tag on the main program's BTF FUNC. */
+/**
+ * The subprogram named by an `exception_callback:NAME` decl tag on the main
+ * program; two such tags mean none is appended (the verifier refuses later).
+ * libbpf: bpf_prog_assign_exc_cb
+ */
 function exceptionCallbackName(obj: ParsedObject, main: ObjFunction): string | undefined {
   const btf = obj.btf;
   if (!btf) return undefined;
-  const fid = btf.findByNameKind(main.name, "FUNC");
-  if (fid === undefined) return undefined;
+  const where = { file: obj.file, section: main.secName, program: main.name };
+  const pfx = "exception_callback:";
+  let found: string | undefined;
   for (let id = 1; id < btf.startId + btf.nrTypes; id++) {
     if (btf.kind(id) !== "DECL_TAG") continue;
     const t = btf.type(id);
-    if (t.kind !== "DECL_TAG" || t.type !== fid || t.componentIdx !== -1) continue;
-    if (t.name.startsWith("exception_callback:")) return t.name.slice("exception_callback:".length);
+    if (t.kind !== "DECL_TAG" || t.componentIdx !== -1 || !t.name.startsWith(pfx)) continue;
+    const fn = btf.type(t.type);
+    if (fn.kind !== "FUNC" || fn.linkage !== 1 /* BTF_FUNC_GLOBAL */) {
+      throw new InputError("EXC_CB", `prog '${main.name}': exception_callback:<value> decl tag not applied to the main program`, where);
+    }
+    if (fn.name !== main.name) continue;
+    if (found !== undefined) return undefined;
+    const name = t.name.slice(pfx.length);
+    if (name === "") throw new InputError("EXC_CB", `prog '${main.name}': exception_callback:<value> decl tag contains empty value`, where);
+    const subs = obj.functions.filter((f) => f.isSubprog && f.name === name);
+    if (subs.length === 0) throw new InputError("EXC_CB", `prog '${main.name}': cannot find exception callback '${name}'`, where);
+    const sub = subs[0]!;
+    if (!sub.symGlobal || sub.markBtfStatic) {
+      throw new InputError("EXC_CB", `prog '${main.name}': exception callback ${sub.name} must be a global non-hidden function`, where);
+    }
+    found = name;
   }
-  return undefined;
+  return found;
 }
 
 /** libbpf: bpf_object__relocate_data (maps carry their index where libbpf puts an fd). */
