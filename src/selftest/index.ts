@@ -29,3 +29,4 @@ export type {
   OverlayRow,
   RecordedJudgement,
 } from "./corpus.js";
+export { objectBtf, programDeclTags } from "./btf-tags.js";

@@ -35,3 +35,26 @@ test("judging the recorded 7.2 results reproduces judged-7.2.jsonl", () => {
   assert.equal(tests, 2759);
   assert.equal(summaryLine(tally(results)), "2753 passed, 0 failed, 6 skipped");
 });
+
+// The corpus verdicts are all "pass": these show the judge also says "fail" where it must.
+test("on the corpus, a flipped verdict or an emptied log fails the tests that depend on them", () => {
+  const programs = loadCorpusPrograms();
+  const logs = loadCorpusLogs();
+  const overlay = loadOverlay();
+  let flipped = 0;
+  let emptied = 0;
+  for (const p of programs) {
+    const key = programKey(p.object, p.program);
+    const spec = specForProgram(p, overlay.get(key));
+    if (!isTest(spec) || p.judged?.verdict !== "pass" || !spec.ok) continue;
+    const view = testLoaderView(p, logs.get(key)!.log);
+    assert.equal(judge(spec, { loaded: !view.loaded, log: view.log }).result, "fail", `${key}: flipped verdict`);
+    flipped++;
+    if (spec.spec.priv.expectMsgs.some((m) => !m.negative)) {
+      assert.equal(judge(spec, { loaded: view.loaded, log: "" }).result, "fail", `${key}: empty log`);
+      emptied++;
+    }
+  }
+  assert.equal(flipped, 2753);
+  assert.ok(emptied > 1000, `${emptied}`);
+});

@@ -147,12 +147,8 @@ export function translateEre(ere: string): Translated {
     let quantified: boolean[] = [];
     const quant = (q: string): void => {
       variableLength = true;
-      if (pieces.length === 0) {
-        // A leading repetition operator is an ordinary character in glibc's ERE.
-        pieces.push(jsLiteral(q[0]!));
-        quantified.push(false);
-        return;
-      }
+      // glibc rejects a repetition operator with nothing to repeat (REG_BADRPT).
+      if (pieces.length === 0) throw new PatternError("Invalid preceding regular expression");
       const last = pieces.length - 1;
       pieces[last] = quantified[last] ? `(?:${pieces[last]})${q}` : pieces[last] + q;
       quantified[last] = true;
