@@ -20,6 +20,10 @@ export interface MapInfo {
   inner?: MapInfo;
   /** INSN_ARRAY (gotox jump tables): the instruction offsets it holds. */
   insnOffsets?: number[];
+  /** Frozen by libbpf before the load (.rodata, .kconfig): contents are constants. */
+  frozen?: boolean;
+  /** Initial contents (global data sections), for constant reads of frozen maps. */
+  initialValue?: Uint8Array;
 }
 
 export interface FuncInfo {

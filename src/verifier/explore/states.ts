@@ -1,0 +1,347 @@
+// Checkpoints and pruning: is the current state covered by one already
+// proven safe at this instruction?
+// kernel: kernel/bpf/states.c (bpf_is_state_visited, states_equal, regsafe,
+// stacksafe, refsafe, check_ids, range_within)
+import type { VerifierEnv, StateListEntry } from "../env.js";
+import type { FuncState, RegState, VerifierState } from "../state/types.js";
+import { BPF_ADD_CONST, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_POISON, STACK_SPILL, STACK_ZERO } from "../state/types.js";
+import { copyVerifierState } from "../state/func.js";
+import { newReg, markRegUnknownImprecise } from "../state/reg.js";
+import type { Cnum, Tnum } from "../state/scalar-bridge.js";
+import { printVerifierState } from "../log/print-state.js";
+import { verboseLinfo } from "./do-check.js";
+import { reject } from "../reject.js";
+
+type Exact = "NOT_EXACT" | "EXACT" | "RANGE_WITHIN";
+
+/** Maps old ids to current ids while two states are compared (kernel: struct bpf_idmap). */
+class IdMap {
+  private map = new Map<number, number>();
+  tmpIdGen = 0;
+  reset(idGen: number): void {
+    this.map.clear();
+    this.tmpIdGen = idGen;
+  }
+  /** kernel: check_ids */
+  check(oldId: number, curId: number): boolean {
+    if (!!oldId !== !!curId) return false;
+    if (oldId === 0) return true;
+    const m = this.map.get(oldId);
+    if (m === undefined) {
+      // An id already used as a target by another old id breaks the bijection.
+      for (const v of this.map.values()) if (v === curId) return false;
+      this.map.set(oldId, curId);
+      return true;
+    }
+    return m === curId;
+  }
+  /** kernel: check_scalar_ids — a current scalar without id gets a fresh one, so it can map once. */
+  checkScalar(oldId: number, curId: number): boolean {
+    if (!oldId) return true;
+    const cur = curId ? curId : ++this.tmpIdGen;
+    return this.check(oldId, cur);
+  }
+}
+
+const U64 = (1n << 64n) - 1n;
+const U32 = (1n << 32n) - 1n;
+
+/** kernel: cnum_is_subset(outer, inner) — every value of inner is in outer. */
+function cnumSubset(outer: Cnum, inner: Cnum, umax: bigint): boolean {
+  if (outer.size === umax) return true;
+  const emptyInner = inner.base === umax && inner.size === umax;
+  if (emptyInner) return true;
+  if (inner.size > outer.size) return false;
+  const d = (inner.base - outer.base) & umax;
+  return d <= outer.size && d + inner.size <= outer.size;
+}
+
+function rangeWithin(old: RegState, cur: RegState): boolean {
+  return cnumSubset(old.r64, cur.r64, U64) && cnumSubset(old.r32, cur.r32, U32);
+}
+
+/** kernel: tnum_in(a, b) — b's values are all in a. */
+function tnumIn(a: Tnum, b: Tnum): boolean {
+  if (b.mask & ~a.mask & U64) return false;
+  return (b.value & ~a.mask & U64) === (a.value & U64);
+}
+
+/** The fields before `id` in struct bpf_reg_state (what regs_exact memcmp's). */
+function sameValueAndPayload(a: RegState, b: RegState, withVarOff: boolean): boolean {
+  if (a.type !== b.type || a.flags !== b.flags || a.delta !== b.delta) return false;
+  if (a.range !== b.range || a.map !== b.map || a.mapUid !== b.mapUid || a.btf !== b.btf || a.btfId !== b.btfId) return false;
+  if (a.memSize !== b.memSize || a.dynptrType !== b.dynptrType || a.dynptrFirstSlot !== b.dynptrFirstSlot) return false;
+  if (a.iterState !== b.iterState || a.iterDepth !== b.iterDepth || a.irqKfuncClass !== b.irqKfuncClass || a.subprogno !== b.subprogno) return false;
+  if (!withVarOff) return true;
+  return a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask &&
+    a.r64.base === b.r64.base && a.r64.size === b.r64.size && a.r32.base === b.r32.base && a.r32.size === b.r32.size;
+}
+
+function regsExact(old: RegState, cur: RegState, idmap: IdMap): boolean {
+  return sameValueAndPayload(old, cur, true) && idmap.check(old.id, cur.id) && idmap.check(old.parentId, cur.parentId);
+}
+
+/** kernel: regsafe */
+function regsafe(env: VerifierEnv, rold: RegState, rcur: RegState, idmap: IdMap, exact: Exact): boolean {
+  if (exact === "EXACT") return regsExact(rold, rcur, idmap);
+  if (rold.type === "NOT_INIT") return true;
+  if (rold.type !== rcur.type || rold.flags !== rcur.flags) return false;
+  switch (rold.type) {
+    case "SCALAR_VALUE": {
+      const precise = rold.precise || env.precisionConservative;
+      if (!precise && exact === "NOT_EXACT") return true;
+      if (rold.id && (rold.id & BPF_ADD_CONST) !== (rcur.id & BPF_ADD_CONST)) return false;
+      if ((rold.id & BPF_ADD_CONST) && rold.delta !== rcur.delta) return false;
+      if (!idmap.checkScalar(rold.id, rcur.id)) return false;
+      return rangeWithin(rold, rcur) && tnumIn(rold.varOff, rcur.varOff);
+    }
+    case "PTR_TO_MAP_KEY":
+    case "PTR_TO_MAP_VALUE":
+    case "PTR_TO_MEM":
+    case "PTR_TO_BUF":
+    case "PTR_TO_TP_BUFFER":
+      return sameValueAndPayload(rold, rcur, false) && rangeWithin(rold, rcur) && tnumIn(rold.varOff, rcur.varOff) &&
+        idmap.check(rold.id, rcur.id) && idmap.check(rold.parentId, rcur.parentId);
+    case "PTR_TO_PACKET_META":
+    case "PTR_TO_PACKET":
+      if (rold.range < 0 || rcur.range < 0) {
+        if (rold.range !== rcur.range) return false;
+      } else if (rold.range > rcur.range) return false;
+      if (!idmap.check(rold.id, rcur.id)) return false;
+      if (rold.id && rold.r64.base !== rcur.r64.base) return false;
+      return rangeWithin(rold, rcur) && tnumIn(rold.varOff, rcur.varOff);
+    case "PTR_TO_STACK":
+      return regsExact(rold, rcur, idmap) && rold.frameno === rcur.frameno;
+    case "PTR_TO_ARENA":
+      return true;
+    case "PTR_TO_INSN":
+      return sameValueAndPayload(rold, rcur, false) && rangeWithin(rold, rcur) && tnumIn(rold.varOff, rcur.varOff);
+    default:
+      return regsExact(rold, rcur, idmap);
+  }
+}
+
+const UNBOUND_REG: RegState = (() => {
+  const r = newReg();
+  markRegUnknownImprecise(r);
+  return r;
+})();
+
+function scalarRegForStack(env: VerifierEnv, f: FuncState, spi: number, im: number): RegState | null {
+  const slot = f.stack[spi]!;
+  if (slot.slotType[im] === STACK_SPILL && slot.spilledPtr.type === "SCALAR_VALUE") return slot.spilledPtr;
+  for (let i = im; i < BPF_REG_SIZE; i++) {
+    const t = slot.slotType[i];
+    if (t === STACK_MISC || ((t === STACK_INVALID || t === STACK_POISON) && env.allowUninitStack)) continue;
+    return null;
+  }
+  return UNBOUND_REG;
+}
+
+/** kernel: stacksafe */
+function stacksafe(env: VerifierEnv, old: FuncState, cur: FuncState, idmap: IdMap, exact: Exact): boolean {
+  for (let i = 0; i < old.allocatedStack; i++) {
+    const im = i % BPF_REG_SIZE;
+    const spi = (i / BPF_REG_SIZE) | 0;
+    const oldT = old.stack[spi]!.slotType[im]!;
+    if (exact === "EXACT") {
+      const o = oldT === STACK_POISON ? STACK_INVALID : oldT;
+      let c = i < cur.allocatedStack ? cur.stack[spi]!.slotType[im]! : STACK_INVALID;
+      if (c === STACK_POISON) c = STACK_INVALID;
+      if (i >= cur.allocatedStack || o !== c) return false;
+    }
+    if (oldT === STACK_INVALID || oldT === STACK_POISON) continue;
+    if (env.allowUninitStack && oldT === STACK_MISC) continue;
+    if (i >= cur.allocatedStack) return false;
+    if (im === 0 || im === 4) {
+      const oldReg = scalarRegForStack(env, old, spi, im);
+      const curReg = scalarRegForStack(env, cur, spi, im);
+      if (oldReg && curReg) {
+        if (!regsafe(env, oldReg, curReg, idmap, exact)) return false;
+        i += im === 0 ? BPF_REG_SIZE - 1 : 3;
+        continue;
+      }
+    }
+    const curT = cur.stack[spi]!.slotType[im]!;
+    if (oldT === STACK_MISC && curT === STACK_ZERO) continue;
+    if (oldT !== curT) return false;
+    if (im !== BPF_REG_SIZE - 1) continue;
+    const o = old.stack[spi]!.spilledPtr, c = cur.stack[spi]!.spilledPtr;
+    switch (old.stack[spi]!.slotType[BPF_REG_SIZE - 1]) {
+      case STACK_SPILL:
+        if (!regsafe(env, o, c, idmap, exact)) return false;
+        break;
+      case STACK_DYNPTR:
+        if (o.dynptrType !== c.dynptrType || o.dynptrFirstSlot !== c.dynptrFirstSlot || !idmap.check(o.id, c.id) || !idmap.check(o.parentId, c.parentId)) return false;
+        break;
+      case STACK_ITER:
+        if (o.type !== c.type || o.btf !== c.btf || o.btfId !== c.btfId || o.iterState !== c.iterState || !idmap.check(o.id, c.id)) return false;
+        break;
+      case STACK_IRQ_FLAG:
+        if (!idmap.check(o.id, c.id) || o.irqKfuncClass !== c.irqKfuncClass) return false;
+        break;
+      case STACK_MISC:
+      case STACK_ZERO:
+      case STACK_INVALID:
+      case STACK_POISON:
+        continue;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+function stackArgSafe(env: VerifierEnv, old: FuncState, cur: FuncState, idmap: IdMap, exact: Exact): boolean {
+  const n = Math.max(old.outStackArgCnt, cur.outStackArgCnt);
+  const notInit = newReg();
+  for (let i = 0; i < n; i++) {
+    const o = i < old.outStackArgCnt ? old.stackArgRegs[i]! : notInit;
+    const c = i < cur.outStackArgCnt ? cur.stackArgRegs[i]! : notInit;
+    if (!regsafe(env, o, c, idmap, exact)) return false;
+  }
+  return true;
+}
+
+/** kernel: refsafe */
+function refsafe(old: VerifierState, cur: VerifierState, idmap: IdMap): boolean {
+  if (old.refs.length !== cur.refs.length) return false;
+  if (old.activeLocks !== cur.activeLocks || old.activePreemptLocks !== cur.activePreemptLocks || old.activeRcuLocks !== cur.activeRcuLocks) return false;
+  if (!idmap.check(old.activeIrqId, cur.activeIrqId)) return false;
+  if (!idmap.check(old.activeLockId, cur.activeLockId) || old.activeLockPtr !== cur.activeLockPtr) return false;
+  for (let i = 0; i < old.refs.length; i++) {
+    const o = old.refs[i]!, c = cur.refs[i]!;
+    if (!idmap.check(o.id, c.id) || o.type !== c.type) return false;
+    if (o.type === "REF_TYPE_PTR" && !idmap.check(o.parentId, c.parentId)) return false;
+    if ((o.type === "REF_TYPE_LOCK" || o.type === "REF_TYPE_RES_LOCK" || o.type === "REF_TYPE_RES_LOCK_IRQ") && o.ptr !== c.ptr) return false;
+  }
+  return true;
+}
+
+/** The insn a frame was at: the callsite of the next frame, or the state's insn (kernel: bpf_frame_insn_idx). */
+function frameInsnIdx(st: VerifierState, frame: number): number {
+  return frame === st.curframe ? st.insnIdx : st.frame[frame + 1]!.callsite;
+}
+
+function funcStatesEqual(env: VerifierEnv, old: FuncState, cur: FuncState, insnIdx: number, exact: Exact, idmap: IdMap): boolean {
+  const live = env.insnAux[insnIdx]!.liveRegsBefore;
+  if (old.callbackDepth > cur.callbackDepth) return false;
+  if (!old.noStackArgLoad && cur.noStackArgLoad) return false;
+  for (let i = 0; i < MAX_BPF_REG; i++) {
+    if (((1 << i) & live) && !regsafe(env, old.regs[i]!, cur.regs[i]!, idmap, exact)) return false;
+  }
+  return stacksafe(env, old, cur, idmap, exact) && stackArgSafe(env, old, cur, idmap, exact);
+}
+
+const idmapScratch = new IdMap();
+
+/** kernel: states_equal */
+export function statesEqual(env: VerifierEnv, old: VerifierState, cur: VerifierState, exact: Exact): boolean {
+  if (old.curframe !== cur.curframe) return false;
+  idmapScratch.reset(env.idGen);
+  if (old.speculative && !cur.speculative) return false;
+  if (old.inSleepable !== cur.inSleepable) return false;
+  if (!refsafe(old, cur, idmapScratch)) return false;
+  for (let i = 0; i <= old.curframe; i++) {
+    if (old.frame[i]!.callsite !== cur.frame[i]!.callsite) return false;
+    if (!funcStatesEqual(env, old.frame[i]!, cur.frame[i]!, frameInsnIdx(old, i), exact, idmapScratch)) return false;
+  }
+  return true;
+}
+
+/** kernel: states_maybe_looping — a cheap exact pre-check for infinite loops. */
+function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
+  if (old.curframe !== cur.curframe) return false;
+  const fold = old.frame[old.curframe]!, fcur = cur.frame[cur.curframe]!;
+  for (let i = 0; i < MAX_BPF_REG; i++) {
+    if (!sameValueAndPayload(fold.regs[i]!, fcur.regs[i]!, true)) return false;
+  }
+  return true;
+}
+
+function updatePeakStates(env: VerifierEnv): void {
+  const cur = env.exploredStatesSize + env.freeListSize;
+  if (cur > env.peakStates) env.peakStates = cur;
+}
+
+/** kernel: mark_all_scalars_imprecise */
+function markAllScalarsImprecise(st: VerifierState): void {
+  for (const f of st.frame) {
+    for (const r of f.regs) if (r.type === "SCALAR_VALUE") r.precise = false;
+    for (const s of f.stack) if (s.slotType[BPF_REG_SIZE - 1] === STACK_SPILL && s.spilledPtr.type === "SCALAR_VALUE") s.spilledPtr.precise = false;
+  }
+}
+
+/**
+ * kernel: bpf_is_state_visited — returns true when the current state is
+ * covered by an explored one (prune), false after maybe recording a checkpoint.
+ */
+export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
+  const cur = env.curState;
+  const aux = env.insnAux[insnIdx]!;
+  const forceNewState = env.testStateFreq || aux.forceCheckpoint || cur.jmpHistory.length > 40;
+  let addNewState = forceNewState;
+  if (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.insnProcessed - env.prevInsnProcessed >= 8) addNewState = true;
+
+  let list = env.explored.get(insnIdx);
+  if (!list) {
+    list = [];
+    env.explored.set(insnIdx, list);
+  }
+  let statesCnt = 0;
+  for (const sl of list.slice()) {
+    statesCnt++;
+    if (sl.state.branches) {
+      // The explored state is still on the current path: a loop.
+      if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, "EXACT") &&
+          sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
+        verboseLinfo(env, insnIdx, "; ");
+        env.verbose(`infinite loop detected at insn ${insnIdx}\n`);
+        env.verbose("cur state:");
+        printVerifierState(env, cur, cur.curframe, true, env.btfTypeNamer);
+        env.verbose("old state:");
+        printVerifierState(env, sl.state, cur.curframe, true, env.btfTypeNamer);
+        reject(env, "EINVAL", "");
+      }
+      if (!forceNewState && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
+      missed(env, list, sl, addNewState, insnIdx);
+      continue;
+    }
+    if (statesEqual(env, sl.state, cur, "NOT_EXACT")) {
+      sl.hitCnt++;
+      return true;
+    }
+    missed(env, list, sl, addNewState, insnIdx);
+  }
+  if (env.maxStatesPerInsn < statesCnt) env.maxStatesPerInsn = statesCnt;
+  if (!addNewState) return false;
+
+  env.totalStates++;
+  env.exploredStatesSize++;
+  updatePeakStates(env);
+  env.prevJmpsProcessed = env.jmpsProcessed;
+  env.prevInsnProcessed = env.insnProcessed;
+  if (!env.precisionConservative) markAllScalarsImprecise(cur);
+  const saved = copyVerifierState(cur);
+  saved.insnIdx = insnIdx;
+  saved.jmpHistory = [];
+  cur.parent = saved;
+  cur.firstInsnIdx = insnIdx;
+  cur.dfsDepth = saved.dfsDepth + 1;
+  cur.jmpHistory = [];
+  list.unshift({ state: saved, missCnt: 0, hitCnt: 0, inFreeList: false });
+  return false;
+}
+
+function missed(env: VerifierEnv, list: StateListEntry[], sl: StateListEntry, addNewState: boolean, insnIdx: number): void {
+  if (addNewState) sl.missCnt++;
+  const n = env.insnAux[insnIdx]!.forceCheckpoint && sl.state.branches > 0 ? 64 : 3;
+  if (sl.missCnt > sl.hitCnt * n + n) {
+    // Evicted: the kernel moves it to a free list that still counts towards peak_states
+    // until the state can be freed; we approximate by freeing when no branch is pending.
+    const i = list.indexOf(sl);
+    if (i >= 0) list.splice(i, 1);
+    env.exploredStatesSize--;
+    if (sl.state.branches > 0) env.freeListSize++;
+  }
+}
