@@ -71,7 +71,21 @@ function fmt(i) {
   return `code=0x${i.code.toString(16).padStart(2, "0")} dst=${i.dst} src=${i.src} off=${i.off} imm=${i.imm}`;
 }
 
-let total = 0, same = 0, loadErr = 0;
+let total = 0, same = 0, loadErr = 0, mapsChecked = 0, mapsSame = 0;
+const mapDiffs = [];
+const { mapTypeName } = await import(join(dist, "loader/index.js"));
+/** The object's maps as libbpf created them vs ours (same index). */
+function compareMaps(rec, maps) {
+  for (const m of rec.maps ?? []) {
+    if (m.libbpf_map_idx === undefined || m.libbpf_map_idx === null) continue;
+    mapsChecked++;
+    const ours = maps[m.libbpf_map_idx];
+    const want = `${m.libbpf_name} ${m.type} key=${m.key_size} value=${m.value_size} max=${m.max_entries}`;
+    const got = ours ? `${ours.name} ${mapTypeName(ours.type)} key=${ours.keySize} value=${ours.valueSize} max=${ours.maxEntries}` : "(none)";
+    if (got === want) mapsSame++;
+    else mapDiffs.push(`${rec.object}/${rec.program} map #${m.libbpf_map_idx}: got ${got}, want ${want}`);
+  }
+}
 const failures = [];
 const errorCounts = new Map();
 const customBtf = new Map();
@@ -105,6 +119,7 @@ for (const [object, recs] of byObject) {
       failures.push({ key: `${object}/${r.program}`, lines: ["program not produced by the loader"] });
       continue;
     }
+    compareMaps(r, p.maps);
     const want = normalize(r, loaded.maps.length);
     const got = p.insns;
     const lines = [];
@@ -130,6 +145,11 @@ if (errorCounts.size) {
   console.log("\nload errors (programs affected):");
   for (const [m, c] of [...errorCounts].sort((a, b) => b[1] - a[1])) console.log(`  ${c}\t${m}`);
 }
+if (mapDiffs.length) {
+  console.log("\nmap differences (first 20):");
+  for (const d of mapDiffs.slice(0, Number(process.env.MAPDIFFS ?? 20))) console.log(`  ${d}`);
+}
+console.log(`\nmaps identical (name, type, key/value size, max_entries): ${mapsSame}/${mapsChecked}`);
 const rate = total ? (100 * same) / total : 0;
 console.log(`\nidentical: ${same}/${total} programs (${rate.toFixed(2)}%), load errors: ${loadErr}`);
 process.exitCode = rate >= 99 ? 0 : 1;

@@ -9,8 +9,10 @@ import { MAP_TYPE_NAME, MAP_TYPE_NUM, type BpfMapType } from "./generated/libbpf
 export type LibbpfMapKind = "user" | "data" | "rodata" | "bss" | "kconfig" | "struct_ops" | "jumptables";
 
 export interface LoaderMap {
-  /** libbpf's name (bpf_map__name): the variable name, or e.g. "obj.rodata" for internal maps. */
+  /** libbpf's name (bpf_map__name): the variable name, "obj.rodata" for internal maps, ".data.foo" for custom ones. */
   name: string;
+  /** The name passed to the kernel (attr.map_name, at most 15 characters). */
+  kernelName: string;
   /** The ELF/BTF name: ".rodata", ".data.foo", the variable name... */
   realName: string;
   kind: LibbpfMapKind;
@@ -55,6 +57,7 @@ export function mapTypeFromNum(n: number): BpfMapType | undefined {
 function baseMap(name: string, kind: LibbpfMapKind, type: BpfMapType): LoaderMap {
   return {
     name,
+    kernelName: name.slice(0, 15),
     realName: name,
     kind,
     type,
@@ -165,11 +168,23 @@ export function initUserBtfMaps(btf: Btf | undefined, mapsShndx: number, where: 
     const w = { ...where, section: ".maps", offset: vi.offset };
     const m = parseMapDef(btf, v.name, v.type, false, w);
     m.realName = v.name;
+    if (m.type === "BPF_MAP_TYPE_RINGBUF" || m.type === "BPF_MAP_TYPE_USER_RINGBUF") m.maxEntries = adjustRingbufSize(m.maxEntries);
     m.secIdx = mapsShndx;
     m.secOffset = vi.offset;
     out.push(m);
   }
   return out;
+}
+
+const PAGE_SIZE = 4096;
+
+/** The kernel wants a power-of-2 number of pages; libbpf rounds up (libbpf: adjust_ringbuf_sz). */
+export function adjustRingbufSize(sz: number): number {
+  if (sz === 0) return 0;
+  const pages = sz / PAGE_SIZE;
+  if (sz % PAGE_SIZE === 0 && (pages & (pages - 1)) === 0) return sz;
+  for (let mul = 1; mul <= 0xffffffff / PAGE_SIZE; mul *= 2) if (mul * PAGE_SIZE > sz) return mul * PAGE_SIZE;
+  return 0;
 }
 
 /** libbpf: internal_map_name */
@@ -186,6 +201,8 @@ export function internalMapName(objName: string, realName: string): string {
 export function internalMap(objName: string, kind: "data" | "rodata" | "bss" | "kconfig", realName: string, secIdx: number, size: number, data: Uint8Array | undefined, btf: Btf | undefined): LoaderMap {
   const m = baseMap(internalMapName(objName, realName), kind, "BPF_MAP_TYPE_ARRAY");
   m.realName = realName;
+  // libbpf: map_uses_real_name — custom .data.*/.rodata.* maps are known by their section name.
+  if ((kind === "data" && realName !== ".data") || (kind === "rodata" && realName !== ".rodata")) m.name = realName;
   m.keySize = 4;
   m.valueSize = size;
   m.maxEntries = 1;

@@ -257,6 +257,7 @@ function structOpsMaps(elf: ElfFile, secs: ElfSection[], btf: Btf | undefined, o
       // Lazy import would make a cycle; the map builder is tiny.
       out.push({
         name,
+        kernelName: name.slice(0, 15),
         realName: name,
         kind: "struct_ops",
         type: "BPF_MAP_TYPE_STRUCT_OPS",

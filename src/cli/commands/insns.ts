@@ -1,8 +1,120 @@
-// Placeholder: the 'insns' command is being built (see the issues). It refuses
-// plainly instead of pretending to work.
+// `bpfverify insns`: each program's final instructions after libbpf-style
+// loading (relocations, CO-RE, subprogram appending), as text or JSON lines.
+import { parseArgs } from "node:util";
+import { basename } from "node:path";
+import { loadBtfFile, loadBundledVmlinuxBtf, type Btf } from "../../btf/index.js";
+import { elfSectionBytes } from "../../elf/index.js";
+import { rawInsnsToHex, type RawInsn } from "../../isa/raw.js";
+import { loadObject, mapTypeName, type LoadedProgram } from "../../loader/index.js";
+import { InputError } from "../../util/errors.js";
 import type { CliIo } from "../io.js";
 
-export async function run(_argv: string[], io: CliIo): Promise<number> {
-  io.err("bpfverify insns: not implemented yet\n");
-  return 2;
+const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--json] OBJ...
+
+Print each program's final instructions as libbpf hands them to the kernel.
+  --btf PATH          target kernel BTF (raw, as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
+                      default: the bundled Linux 7.2 vmlinux BTF
+  --module-btf PATH   a module's split BTF over the target BTF (repeatable; name = file name)
+  --json              one JSON object per program and line:
+                      {"file","program","section","progType","expectedAttachType","attachTo","insns","maps"}
+                      insns: lowercase hex, 16 digits per instruction, bytes as in the ELF;
+                      a map's ld_imm64 holds the map's index in "maps"
+`;
+
+export interface InsnsJson {
+  file: string;
+  program: string;
+  section: string;
+  progType: string;
+  expectedAttachType: string;
+  attachTo: string | null;
+  insns: string;
+  maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
+}
+
+export function programJson(file: string, p: LoadedProgram): InsnsJson {
+  return {
+    file,
+    program: p.name,
+    section: p.section,
+    progType: p.progTypeName,
+    expectedAttachType: p.expectedAttachTypeName,
+    attachTo: p.attachTo,
+    insns: rawInsnsToHex(p.insns),
+    maps: p.maps.map((m) => ({ name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries })),
+  };
+}
+
+/** Until the ISA disassembler lands: index, raw hex and the fields of each slot. */
+function formatInsn(i: number, ins: RawInsn): string {
+  const hex = rawInsnsToHex([ins]);
+  const code = ins.code.toString(16).padStart(2, "0");
+  return `${String(i).padStart(5)}: ${hex}  (${code}) dst=r${ins.dst} src=r${ins.src} off=${ins.off} imm=${ins.imm}`;
+}
+
+function programText(file: string, p: LoadedProgram): string {
+  const lines = [`${file}: program ${p.name} (section ${p.section}, ${p.progTypeName}/${p.expectedAttachTypeName}${p.attachTo ? `, attach ${p.attachTo}` : ""}), ${p.insns.length} insns`];
+  p.maps.forEach((m, i) => lines.push(`  map #${i}: ${m.name} ${mapTypeName(m.type)} key=${m.keySize} value=${m.valueSize} max_entries=${m.maxEntries}`));
+  const subAt = new Map(p.subprogs.map((s) => [s.insnOff, s.name]));
+  p.insns.forEach((ins, i) => {
+    const sub = subAt.get(i);
+    if (sub !== undefined) lines.push(`  ; subprog ${sub}`);
+    lines.push(formatInsn(i, ins));
+  });
+  return lines.join("\n") + "\n";
+}
+
+function readBtf(path: string, base: Btf | undefined, name: string): Btf {
+  return loadBtfFile(path, { base, name, elfSection: (b, n) => elfSectionBytes(b, n, path) });
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        btf: { type: "string" },
+        "module-btf": { type: "string", multiple: true },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    io.err(`bpfverify insns: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (args.positionals.length === 0) {
+    io.err(USAGE);
+    return 2;
+  }
+  let targetBtf: Btf;
+  const moduleBtfs: { name: string; btf: Btf }[] = [];
+  try {
+    targetBtf = args.values.btf ? readBtf(args.values.btf, undefined, "vmlinux") : loadBundledVmlinuxBtf("7.2");
+    for (const p of args.values["module-btf"] ?? []) {
+      const name = basename(p).replace(/\.[^.]*$/, "");
+      moduleBtfs.push({ name, btf: readBtf(p, targetBtf, name) });
+    }
+  } catch (e) {
+    io.err(`bpfverify insns: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  let rc = 0;
+  for (const file of args.positionals) {
+    try {
+      const obj = loadObject(file, { targetBtf, moduleBtfs, file });
+      for (const p of obj.programs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p));
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      io.err(`bpfverify insns: ${e.message}\n`);
+      rc = 1;
+    }
+  }
+  return rc;
 }
