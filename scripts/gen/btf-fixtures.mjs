@@ -146,6 +146,9 @@ for (const f of objects) {
   if (secs.has(".BTF.ext")) writeFileSync(join(out, `${base}.btf.ext`), secs.get(".BTF.ext"));
 }
 copyFileSync(join(corpus, "btf", "bpf_testmod.btf"), join(out, "bpf_testmod.btf"));
+// one whole (small) object, for reading .BTF out of an ELF
+copyFileSync(join(corpus, "objs", "verifier_typedef.bpf.o"), join(out, "verifier_typedef.bpf.o"));
+chmodSync(join(out, "verifier_typedef.bpf.o"), 0o644);
 chmodSync(join(out, "bpf_testmod.btf"), 0o644);
 for (const f of coreChecks) {
   const base = f.replace(/\.bpf\.o$/, "");

@@ -259,12 +259,22 @@ export class Btf {
   #index(): Map<string, number | number[]> {
     if (this.#nameIndex) return this.#nameIndex;
     const m = new Map<string, number | number[]>();
-    // Group by name offset first: many types share a string (e.g. dedup'd names).
+    const strs = this.#strs;
     for (let i = 0; i < this.nrTypes; i++) {
       const nameOff = this.#words[this.#offs[i]!]!;
       if (nameOff === 0) continue;
-      const name = this.strAt(nameOff);
-      if (name === undefined || name === "") continue;
+      let name: string | undefined;
+      const local = nameOff - this.startStrOff;
+      if (local >= 0 && local < strs.length) {
+        // decode straight from the section: going through the string cache costs more
+        // than it saves here, every name is seen about once
+        let end = local;
+        while (strs[end] !== 0) end++;
+        name = decodeStr(strs, local, end);
+      } else {
+        name = this.strAt(nameOff);
+      }
+      if (!name) continue;
       const id = this.startId + i;
       const prev = m.get(name);
       if (prev === undefined) m.set(name, id);
@@ -273,6 +283,11 @@ export class Btf {
     }
     this.#nameIndex = m;
     return m;
+  }
+
+  /** Every name of this blob's own types (not the base's) with its ids in id order. */
+  *names(): IterableIterator<[string, readonly number[]]> {
+    for (const [name, ids] of this.#index()) yield [name, typeof ids === "number" ? [ids] : ids];
   }
 
   /** Every id this blob holds (not the base's), in order. */

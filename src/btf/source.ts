@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync } from "node:zlib";
+import { elfSectionBytes } from "../elf/index.js";
 import { InputError } from "../util/errors.js";
 import { Btf, parseBtf } from "./btf.js";
 
@@ -16,7 +17,7 @@ export interface LoadBtfOptions {
   base?: Btf;
   /** Name for messages ("vmlinux", "bpf_testmod"...). */
   name?: string;
-  /** Needed to read an ELF's .BTF section; raw BTF does not need it. */
+  /** Reads an ELF's .BTF section; default: the project's ELF reader (src/elf). */
   elfSection?: ElfSectionReader;
   /** File name for error messages. */
   file?: string;
@@ -33,10 +34,8 @@ export function parseBtfOrElf(bytes: Uint8Array, opts: LoadBtfOptions = {}): Btf
   const where = opts.file !== undefined ? { file: opts.file } : {};
   let raw = bytes;
   if (isElf(bytes)) {
-    if (!opts.elfSection) {
-      throw new InputError("BTF_ELF_UNSUPPORTED", "ELF input needs an ELF section reader to find .BTF", where);
-    }
-    const sec = opts.elfSection(bytes, ".BTF");
+    const read = opts.elfSection ?? ((b: Uint8Array, name: string) => elfSectionBytes(b, name, opts.file));
+    const sec = read(bytes, ".BTF");
     if (!sec) throw new InputError("BTF_MISSING", "ELF file has no .BTF section", { ...where, section: ".BTF" });
     raw = sec;
   }

@@ -44,16 +44,18 @@ function essentialIndex(btf: Btf): Map<string, number[]> {
   let m = essentialIndexes.get(btf);
   if (m) return m;
   m = new Map();
-  for (const id of btf.ownIds()) {
-    const nameOff = btf.nameOff(id);
-    if (nameOff === 0) continue;
-    const name = btf.strAt(nameOff);
-    if (!name) continue;
+  const merged = new Set<number[]>();
+  for (const [name, ids] of btf.names()) {
     const key = coreEssentialName(name);
     const list = m.get(key);
-    if (list) list.push(id);
-    else m.set(key, [id]);
+    if (!list) m.set(key, [...ids]);
+    else {
+      for (const id of ids) list.push(id);
+      merged.add(list);
+    }
   }
+  // flavors of one essential name come from several names: restore id order
+  for (const list of merged) list.sort((a, b) => a - b);
   essentialIndexes.set(btf, m);
   return m;
 }
