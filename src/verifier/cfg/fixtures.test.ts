@@ -6,18 +6,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { rawInsnsFromHex } from "../../isa/raw.js";
 import type { MapInfo } from "../input.js";
 import { VerifierLog } from "../log/vlog.js";
 import { liveRegsLinePrefix, runPrePasses, type RunPrePassOptions } from "./index.js";
+import type { HelperArg, KfuncParam } from "./types.js";
 
 interface FixtureHelper {
   name: string;
   numParams: number;
   isVoid: boolean;
+  args?: HelperArg[];
+  params?: KfuncParam[];
+  iterNew?: boolean;
 }
 interface FixtureMap {
   type: string;
+  keySize: number;
   valueSize: number;
   maxEntries: number;
   /** Initial contents of a frozen read-only map, hex. */
@@ -33,7 +39,10 @@ interface Level2Case {
   kfuncs: Record<string, FixtureHelper>;
   kfuncCalls: number;
   names: Record<string, string>;
+  globals: number[];
   func: string[];
+  /** The kernel log through the end of the live regs table. */
+  preamble: string | null;
   topo: string[];
   live: string[];
   truncated: boolean;
@@ -50,7 +59,10 @@ interface ErrorCase {
 }
 
 const dir = new URL("../../../../src/verifier/cfg/fixtures/", import.meta.url);
-const load = <T>(name: string): T[] => JSON.parse(readFileSync(new URL(name, dir), "utf8")) as T[];
+const load = <T>(name: string): T[] => {
+  const raw = readFileSync(new URL(name, dir));
+  return JSON.parse((name.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8")) as T[];
+};
 
 // Test-side knowledge of the 7.2 callback-calling helpers
 // (is_sync_callback_calling_function / is_async_callback_calling_function).
@@ -63,19 +75,23 @@ interface Facts {
   kfuncs: Record<string, FixtureHelper>;
   names: Record<string, string>;
   maps: FixtureMap[];
+  globals?: number[];
 }
 
 function options(c: Facts): RunPrePassOptions {
   const helper = (imm: number) => {
     const h = c.helpers[String(imm)];
-    return h && { numParams: h.numParams, isVoid: h.isVoid, fastcall: false, mightSleep: false, changesPktData: false };
+    return h && {
+      name: h.name, numParams: h.numParams, isVoid: h.isVoid, fastcall: false, mightSleep: false, changesPktData: false,
+      ...(h.args ? { args: h.args } : {}),
+    };
   };
   const name = (imm: number) => c.helpers[String(imm)]?.name ?? "";
   const kfunc = (imm: number, off: number) => {
     const k = c.kfuncs[`${imm}:${off}`];
     return k && {
       numParams: k.numParams, isVoid: k.isVoid, fastcall: false, isIterNext: false, sleepable: false,
-      pktChanging: false, isThrow: false,
+      pktChanging: false, isThrow: false, iterNew: k.iterNew ?? false, ...(k.params ? { params: k.params } : {}),
     };
   };
   const readOnlyMapValue = (mapIndex: number, off: number, size: number, signExtend: boolean) => {
@@ -94,12 +110,13 @@ function options(c: Facts): RunPrePassOptions {
       (i.code === 0x85 && i.src === 2 && SYNC_CB_KFUNC.has(c.kfuncs[`${i.imm}:${i.off}`]?.name ?? "")),
     isAsyncCallbackCalling: (i) => i.code === 0x85 && i.src === 0 && ASYNC_CB.has(name(i.imm)),
     subprogName: (i) => c.names[String(i)] ?? `?${i}`,
+    isGlobal: (i) => c.globals?.includes(i) ?? false,
   };
 }
 
 function toMaps(maps: FixtureMap[]): (MapInfo & { fd?: number })[] {
   return maps.map((m, i) => ({
-    name: `m${i}`, type: m.type, keySize: 4, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: 0, fd: m.fd,
+    name: `m${i}`, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: 0, fd: m.fd,
   }));
 }
 
@@ -116,12 +133,13 @@ function count(t: Tally, same: boolean, what: string): void {
 }
 
 test("level-2 preamble of the corpus programs", () => {
-  const cases = load<Level2Case>("level2.json");
+  const cases = load<Level2Case>("level2.json.gz");
   const func = tally();
   const topo = tally();
   const live = tally();
   const liveKfunc = tally();
   const ops = tally();
+  const full = tally();
   const skipped: string[] = [];
   for (const c of cases) {
     const id = `${c.object}/${c.program}`;
@@ -131,8 +149,28 @@ test("level-2 preamble of the corpus programs", () => {
       skipped.push(id);
       continue;
     }
+    // The insn texts come from the kernel's own table: the disassembler is
+    // src/isa's job; here the layout around it is under test.
+    const text = new Map<number, string>();
+    for (const l of c.live) {
+      const m = /^.{4}( *\d+): .{10} (.*)$/.exec(l)!;
+      text.set(Number(m[1]), `${m[2]}\n`);
+    }
     const log = new VerifierLog(2, 1 << 24);
-    const r = runPrePasses({ insns: rawInsnsFromHex(c.insns), maps: toMaps(c.maps) }, log, options(c));
+    const r = runPrePasses({ insns: rawInsnsFromHex(c.insns), maps: toMaps(c.maps) }, log, {
+      ...options(c),
+      printInsn: (_p, i) => text.get(i) ?? "?\n",
+    });
+    if (c.preamble !== null) {
+      const got = log.text();
+      count(full, got.slice(0, c.preamble.length) === c.preamble, id);
+      if (got.slice(0, c.preamble.length) !== c.preamble && process.env.CFG_DIFF === id) {
+        const a = got.split("\n");
+        const b = c.preamble.split("\n");
+        const k = a.findIndex((x, n) => x !== b[n]);
+        console.log(`first difference at line ${k}:\n  got:    ${a[k]}\n  kernel: ${b[k]}`);
+      }
+    }
     const lines = log.text().split("\n");
     count(func, JSON.stringify(lines.filter((l) => l.startsWith("func#"))) === JSON.stringify(c.func), id);
     const namesKnown = Object.keys(c.names).length >= c.func.length;
@@ -161,6 +199,7 @@ test("level-2 preamble of the corpus programs", () => {
   report("Live regs table (no kfunc calls)", live);
   report("Live regs table (with kfunc calls)", liveKfunc);
   report("opcodes after dead-branch pruning", ops);
+  report("whole pre-walk level-2 text (stack liveness listings included)", full);
   assert.equal(func.ok, func.n);
   assert.equal(topo.ok, topo.n);
   assert.equal(live.ok, live.n);

@@ -12,6 +12,7 @@ import { checkAndResolveInsns } from "./insn-fields.js";
 import { computeLiveRegisters } from "./live-regs.js";
 import { computeScc } from "./scc.js";
 import { addSubprogAndKfunc, checkSubprogs } from "./subprogs.js";
+import { type StackLiveness, computeSubprogArgAccess, newStackLiveness } from "./stack-liveness.js";
 import { sortSubprogsTopo } from "./topo.js";
 import { type CfgEnv, type CfgReject, type Errno, type PrePassOptions, newInsnAux } from "./types.js";
 
@@ -20,6 +21,8 @@ export { insnSuccessors } from "./check-cfg.js";
 export { findContainingSubprog, findSubprog } from "./subprogs.js";
 export { checkInsnFields, opcodeInInsnTable } from "./insn-fields.js";
 export { liveRegsLinePrefix, insnUseDef } from "./live-regs.js";
+export { liveStackQueryInit, stackSlotAlive, fmtSpisMask } from "./stack-liveness.js";
+export type { FuncInstance, LiveStackQuery, StackLiveness } from "./stack-liveness.js";
 
 export type PassName =
   | "add_subprog_and_kfunc"
@@ -47,17 +50,12 @@ export interface RunPrePassOptions extends PrePassOptions {
   checkBtfInfo?: (env: CfgEnv) => CfgReject | undefined;
   /** kernel: check_attach_btf_id — runs after the postorder. */
   checkAttachBtfId?: (env: CfgEnv) => CfgReject | undefined;
-  /**
-   * kernel: bpf_compute_subprog_arg_access — the stack liveness analysis and
-   * its level-2 listings, run inside bpf_compute_live_registers (not yet in cfg/).
-   */
-  subprogArgAccess?: (env: CfgEnv) => CfgReject | undefined;
   /** Stop after this pass (tests, partial pipelines). */
   stopAfter?: PassName;
 }
 
 export type PrePassResult =
-  | { ok: true; env: CfgEnv; rewrittenBranches: number[] }
+  | { ok: true; env: CfgEnv; liveness: StackLiveness; rewrittenBranches: number[] }
   | { ok: false; errno: Errno; message: string; pass: PassName; env: CfgEnv };
 
 /** A fresh CfgEnv over a copy of the insns (the passes may rewrite them). */
@@ -74,6 +72,7 @@ export function newCfgEnv(insns: readonly RawInsn[], maps: readonly MapInfo[], o
     opts,
     insnArrays: [],
     maps,
+    usedMaps: [],
   };
 }
 
@@ -89,6 +88,7 @@ export function runPrePasses(
 ): PrePassResult {
   const env = newCfgEnv(input.insns, input.maps, opts);
   let rewritten: number[] = [];
+  const liveness = newStackLiveness();
   const steps: [PassName, () => CfgReject | undefined | void][] = [
     ["add_subprog_and_kfunc", () => addSubprogAndKfunc(env, log)],
     ["check_subprogs", () => checkSubprogs(env)],
@@ -96,7 +96,7 @@ export function runPrePasses(
     ["check_and_resolve_insns", () => checkAndResolveInsns(env, input.maps)],
     ["bpf_check_cfg", () => checkCfg(env)],
     ["bpf_compute_postorder", () => computePostorder(env)],
-    // Stack liveness keeps per-instance state for the walk; nothing to reject here.
+    // The instances are filled in by bpf_compute_live_registers below.
     ["bpf_stack_liveness_init", () => undefined],
     ["check_attach_btf_id", () => opts.checkAttachBtfId?.(env)],
     ["bpf_compute_const_regs", () => computeConstRegs(env)],
@@ -116,7 +116,7 @@ export function runPrePasses(
       () => {
         let err: CfgReject | undefined;
         computeLiveRegisters(env, log, () => {
-          err = opts.subprogArgAccess?.(env);
+          err = computeSubprogArgAccess(env, log, liveness);
         });
         return err;
       },
@@ -132,5 +132,5 @@ export function runPrePasses(
     }
     if (opts.stopAfter === pass) break;
   }
-  return { ok: true, env, rewrittenBranches: rewritten };
+  return { ok: true, env, liveness, rewrittenBranches: rewritten };
 }

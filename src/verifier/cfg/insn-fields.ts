@@ -245,6 +245,7 @@ export function checkAndResolveInsns(env: CfgEnv, maps: readonly MapForResolve[]
         const r = env.opts.checkMapProgCompatibility?.(mapIdx);
         if (r) return r;
         used.push(mapIdx);
+        env.usedMaps.push(mapIdx);
         if (map.type === "BPF_MAP_TYPE_INSN_ARRAY") env.insnArrays.push(map.insnOffsets ?? []);
       }
       aux.mapIndex = mapIdx;

@@ -131,6 +131,8 @@ export function newSubprogInfo(start: number): SubprogInfo {
  * (bpf_get_helper_proto fails; the walk reports it later).
  */
 export interface HelperFacts {
+  /** The uapi name without bpf_ ("loop", "map_lookup_elem"): callback helpers are found by it. */
+  name?: string;
   mightSleep: boolean;
   changesPktData: boolean;
   /** Arguments before the first ARG_DONTCARE. */
@@ -139,6 +141,36 @@ export interface HelperFacts {
   isVoid: boolean;
   /** allow_fastcall and inlined by the verifier or the JIT. */
   fastcall: boolean;
+  /**
+   * The proto's arg1_type.. up to the first ARG_DONTCARE, aliases expanded
+   * (ARG_PTR_TO_UNINIT_MEM = ARG_PTR_TO_MEM + MEM_UNINIT...). Without it the
+   * stack liveness pass assumes unknown accesses.
+   */
+  args?: readonly HelperArg[];
+}
+
+/** One helper argument type, as the stack liveness pass needs it. */
+export interface HelperArg {
+  /** base_type(): "ARG_PTR_TO_MEM", "ARG_CONST_MAP_PTR", "ARG_CONST_SIZE", ... */
+  base: string;
+  /** MEM_UNINIT: the helper writes the buffer without reading it. */
+  memUninit: boolean;
+  /** MEM_FIXED_SIZE: the size is `size` (the proto's arg_size[]). */
+  memFixedSize: boolean;
+  size?: number;
+}
+
+/** One kfunc parameter, as the stack liveness pass needs it (from BTF). */
+export interface KfuncParam {
+  isPtr: boolean;
+  /** Points to struct bpf_dynptr. */
+  dynptr: boolean;
+  /** This parameter's name ends in __sz or __szk (it sizes the previous one). */
+  isSize: boolean;
+  /** __uninit suffix. */
+  uninit: boolean;
+  /** btf_resolve_size of the pointee; undefined when it has no size (void...). */
+  pointeeSize?: number;
 }
 
 /** What the passes need about a kfunc (from bpf_fetch_kfunc_arg_meta). */
@@ -152,6 +184,10 @@ export interface KfuncFacts {
   isVoid: boolean;
   /** KF_FASTCALL */
   fastcall: boolean;
+  /** KF_ITER_NEW: arg 0 is initialised, not read. */
+  iterNew?: boolean;
+  /** BTF parameters; without them the stack liveness pass assumes unknown accesses. */
+  params?: readonly KfuncParam[];
 }
 
 /** Inputs from the target profile, BTF and the log wiring. All optional for tests. */
@@ -171,6 +207,8 @@ export interface PrePassOptions {
    * no exception_callback: decl tag, else the callback's insn_off or a rejection.
    */
   exceptionCallbackInsnOff?: () => number | CfgReject;
+  /** kernel: bpf_subprog_is_global — BTF_FUNC_GLOBAL linkage in func_info. */
+  isGlobal?: (subprog: number) => boolean;
   /** kernel: subprog_name — the func_info BTF name of subprog i ("" without func_info). */
   subprogName?: (subprog: number) => string;
   /**
@@ -211,5 +249,15 @@ export interface CfgEnv {
   opts: PrePassOptions;
   /** INSN_ARRAY maps' instruction offsets (env->insn_array_maps) for gotox. */
   insnArrays: number[][];
-  maps: readonly { type: string; valueSize: number }[];
+  maps: readonly CfgMap[];
+  /** kernel: used_maps — input map indexes in first-use order. */
+  usedMaps: number[];
+}
+
+/** What the passes read of a map. */
+export interface CfgMap {
+  type: string;
+  keySize?: number;
+  valueSize: number;
+  inner?: { keySize: number; valueSize: number };
 }
