@@ -1,4 +1,15 @@
-// Public API of the BTF layer.
+// Public API of the BTF layer (src/btf). Imports only src/util and src/elf.
+//
+//  parse:   parseBtf(bytes, {base?, name?, where?}) -> Btf (split BTF with base);
+//           parseBtfOrElf / loadBtfFile (raw BTF or an ELF's .BTF); loadBundledVmlinuxBtf("7.2")
+//  types:   btf.type(id) (decoded, cached), btf.kind/kindNum/vlen/kflag/sizeOrType/nameOff/typeName(id)
+//           (no allocation), btf.findByName / findByNameKind, btf.strAt / str
+//  walk:    skipModsAndTypedefs, resolveSize, resolveType, members, findMember(Deep), arrayDims,
+//           funcProto, enumValue, declTags, paramMatchSuffix
+//  naming:  btfTypeStr ("STRUCT", "UNKNOWN" for void), btfTypeName, btfNameByOffset, btfNameOrAnon
+//  ext:     parseBtfExt(bytes, btf) -> func_info / line_info / CO-RE records per ELF section
+//  CO-RE:   coreCalcReloInsn(ctx, relo, reloIdx) -> CoreReloResult; coreApplyToInsn(...) -> CorePatch
+//  tests:   BtfWriter, writeBtfExt build BTF blobs
 export { Btf, parseBtf } from "./btf.js";
 export type { BtfHeader, BtfKindLayout, ParseBtfOptions } from "./btf.js";
 export * from "./kinds.js";
@@ -17,6 +28,7 @@ export {
   isIntKind,
   isModifier,
   members,
+  paramMatchSuffix,
   resolveSize,
   resolveType,
   resolvedType,

@@ -10,6 +10,7 @@ import {
   findMember,
   findMemberDeep,
   funcProto,
+  paramMatchSuffix,
   resolveSize,
   resolveType,
   skipMods,
@@ -105,4 +106,11 @@ test("reference cycles hit the depth limit as an InputError", () => {
   const btf2 = parseBtf(w2.build());
   assert.throws(() => resolveSize(btf2, 1), (e: unknown) => e instanceof InputError);
   assert.throws(() => arrayDims(btf2, 1), (e: unknown) => e instanceof InputError && e.code === "BTF_CYCLE");
+});
+
+test("kfunc parameter suffixes need a name before them", () => {
+  assert.equal(paramMatchSuffix({ name: "buf__sz" }, "__sz"), true);
+  assert.equal(paramMatchSuffix({ name: "__sz" }, "__sz"), false);
+  assert.equal(paramMatchSuffix({ name: "" }, "__k"), false);
+  assert.equal(paramMatchSuffix({ name: "p__nullable" }, "__k"), false);
 });

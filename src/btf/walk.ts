@@ -247,3 +247,11 @@ export function declTags(btf: Btf, id: number, componentIdx?: number): DeclTag[]
 export function isIntKind(btf: Btf, id: number): boolean {
   return btf.kindNum(id) === BTF_KIND.INT;
 }
+
+/**
+ * Whether a parameter name ends in `suffix` with something before it ("buf__sz" has
+ * "__sz"; "__sz" alone has not). kernel: btf_param_match_suffix
+ */
+export function paramMatchSuffix(param: { readonly name: string }, suffix: string): boolean {
+  return param.name.length > suffix.length && param.name.endsWith(suffix);
+}
