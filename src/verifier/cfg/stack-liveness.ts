@@ -548,17 +548,25 @@ function joinInto(log: VerifierLog, idx: number, target: number, r: number, arr:
 }
 
 // kernel: arg_track_log — one line per insn whose transfer changed something.
+// Each fragment is its own verbose() call (each capped at 1023 chars).
 function logXfer(env: CfgEnv, log: VerifierLog, idx: number, atIn: readonly ArgTrack[], stIn: readonly ArgTrack[], atOut: readonly ArgTrack[], stOut: readonly ArgTrack[]): void {
-  let line = "";
+  let printed = false;
   const add = (name: string, a: ArgTrack, b: ArgTrack) => {
     if (argEq(b, a)) return;
-    if (!line) line = `${pad3(idx)}: ${insnText(env, idx)}`;
-    line += `\t${name}: ${fmtArgTrack(a)} -> ${fmtArgTrack(b)}`;
+    if (!printed) {
+      log.write(`${pad3(idx)}: `);
+      log.write(insnText(env, idx));
+      printed = true;
+    }
+    log.write(`\t${name}: `);
+    log.write(fmtArgTrack(a));
+    log.write(" -> ");
+    log.write(fmtArgTrack(b));
   };
   for (let i = 0; i < MAX_BPF_REG; i++) add(`r${i}`, atIn[i]!, atOut[i]!);
   for (let i = 0; i < MAX_STACK_ARG_SLOTS; i++) add(`sa${i}`, atIn[MAX_BPF_REG + i]!, atOut[MAX_BPF_REG + i]!);
   for (let i = 0; i < MAX_ARG_SPILL_SLOTS; i++) add(`fp${-(i + 1) * 8}`, stIn[i]!, stOut[i]!);
-  if (line) log.write(line + "\n");
+  if (printed) log.write("\n");
 }
 
 /** kernel: fmt_subprog — "subprog#N name", the name from func_info BTF when there is one. */
@@ -578,21 +586,27 @@ function printSubprogArgAccess(c: Ctx, sub: number, info: SubprogAtInfo, stackIn
     const insn = env.insns[idx]!;
     const cls = bpfClass(insn.code);
     const lsc = cls === BPF_LDX || cls === BPF_STX || insn.code === (BPF_JMP | BPF_CALL);
-    let extra = "";
+    const parts: string[] = [];
     if (lsc && isVisited(info.atIn[i]![0]!)) {
-      for (let r = 0; r < MAX_BPF_REG - 1; r++) if (isFp(info.atIn[i]![r]!)) extra += ` r${r}=${fmtArgTrack(info.atIn[i]![r]!)}`;
+      for (let r = 0; r < MAX_BPF_REG - 1; r++) if (isFp(info.atIn[i]![r]!)) parts.push(` r${r}=`, fmtArgTrack(info.atIn[i]![r]!));
       for (let r = 0; r < MAX_STACK_ARG_SLOTS; r++) {
         const a = info.atIn[i]![MAX_BPF_REG + r]!;
-        if (isFp(a)) extra += ` sa${r}=${fmtArgTrack(a)}`;
+        if (isFp(a)) parts.push(` sa${r}=`, fmtArgTrack(a));
       }
     }
     if (lsc) {
       for (let r = 0; r < MAX_ARG_SPILL_SLOTS; r++) {
         const a = stackIn[i]![r]!;
-        if (isFp(a)) extra += ` fp${-(r + 1) * 8}=${fmtArgTrack(a)}`;
+        if (isFp(a)) parts.push(` fp${-(r + 1) * 8}=`, fmtArgTrack(a));
       }
     }
-    log.write(`${pad3(idx)}: ${insnText(env, idx)}${extra ? ` //${extra}` : ""}\n`);
+    log.write(`${pad3(idx)}: `);
+    log.write(insnText(env, idx));
+    if (parts.length) {
+      log.write(" //");
+      for (const p of parts) log.write(p);
+    }
+    log.write("\n");
     if (isLdImm64(insn)) i++;
   }
 }
@@ -752,24 +766,27 @@ function printInstance(env: CfgEnv, log: VerifierLog, inst: FuncInstance): void 
   for (let i = 0; i < inst.insnCnt; i++) {
     const idx = start + i;
     const head = `${pad3(idx)}: ${insnText(env, idx)}`;
-    let use = "";
-    let def = "";
+    const use: string[] = [];
+    const def: string[] = [];
     for (let f = inst.depth; f >= 0; f--) {
       const m = inst.frames[f];
-      if (m && m.mayRead[i] !== SPIS_ZERO) use += fmtSpisMask(f, use === "", m.mayRead[i]!);
+      if (m && m.mayRead[i] !== SPIS_ZERO) use.push(fmtSpisMask(f, use.length === 0, m.mayRead[i]!));
     }
     for (let f = inst.depth; f >= 0; f--) {
       const m = inst.frames[f];
-      if (m && m.mustWrite[i] !== SPIS_ZERO) def += fmtSpisMask(f, def === "", m.mustWrite[i]!);
+      if (m && m.mustWrite[i] !== SPIS_ZERO) def.push(fmtSpisMask(f, def.length === 0, m.mustWrite[i]!));
     }
-    let line = head;
-    if (use || def) {
+    log.write(`${pad3(idx)}: `);
+    log.write(insnText(env, idx));
+    if (use.length || def.length) {
       // "%*c;" with width w prints w characters before the ';' (at least one).
-      line += " ".repeat(Math.max(vlogAlignment(head.length), 1)) + ";";
-      if (use) line += ` use: ${use}`;
-      if (def) line += ` def: ${def}`;
+      log.write(" ".repeat(Math.max(vlogAlignment(head.length), 1)) + ";");
+      if (use.length) log.write(" use: ");
+      for (const u of use) log.write(u);
+      if (def.length) log.write(" def: ");
+      for (const d of def) log.write(d);
     }
-    log.write(line + "\n");
+    log.write("\n");
     if (isLdImm64(env.insns[idx]!)) i++;
   }
 }
