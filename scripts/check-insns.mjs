@@ -42,29 +42,27 @@ for (const r of records) {
   byObject.get(r.object).push(r);
 }
 
-/** Corpus fds in ld_imm64 -> our map indices; module BTF ids are already comparable. */
-function normalize(rec, nObjMaps) {
+/**
+ * Corpus fds in ld_imm64 -> indices into the maps live at BPF_PROG_LOAD, in creation
+ * order (libbpf creates `.jumptables` while relocating, before the object's maps):
+ * the numbering the loader uses. Module BTF ids are already comparable.
+ */
+function normalize(rec) {
   const insns = rawInsnsFromHex(rec.insns_hex);
-  const fdToIdx = new Map();
-  let jt = 0;
-  for (const m of rec.maps ?? []) {
-    if (!m.live_at_load) continue;
-    if (m.libbpf_map_idx !== undefined && m.libbpf_map_idx !== null) fdToIdx.set(m.fd, m.libbpf_map_idx);
-    else if (m.name === ".jumptables") fdToIdx.set(m.fd, nObjMaps + jt++);
-  }
-  const unknown = [];
+  const live = (rec.maps ?? []).filter((m) => m.live_at_load);
+  const fdToIdx = new Map(live.map((m, i) => [m.fd, i]));
   for (let i = 0; i < insns.length; i++) {
     const ins = insns[i];
     if (ins.code !== 0x18) continue;
     if (ins.src === 1 || ins.src === 2) {
-      const idx = fdToIdx.get(ins.imm);
       // A few tests put a non-map fd there on purpose (README): no relocation, so it stays as written.
-      if (idx === undefined) unknown.push(i);
-      else ins.imm = idx;
+      const idx = fdToIdx.get(ins.imm);
+      if (idx !== undefined) ins.imm = idx;
     }
     i++;
   }
-  return { insns, unknown };
+  const maps = live.map((m) => `${m.libbpf_name ?? m.name} ${m.type} key=${m.key_size} value=${m.value_size} max=${m.max_entries}`);
+  return { insns, maps };
 }
 
 function fmt(i) {
@@ -74,17 +72,15 @@ function fmt(i) {
 let total = 0, same = 0, loadErr = 0, mapsChecked = 0, mapsSame = 0;
 const mapDiffs = [];
 const { mapTypeName } = await import(join(dist, "loader/index.js"));
-/** The object's maps as libbpf created them vs ours (same index). */
-function compareMaps(rec, maps) {
-  for (const m of rec.maps ?? []) {
-    if (m.libbpf_map_idx === undefined || m.libbpf_map_idx === null) continue;
+/** The maps live at load, as libbpf created them, vs the program's map list. */
+function compareMaps(rec, wantMaps, maps) {
+  const got = maps.map((m) => `${m.name} ${mapTypeName(m.type)} key=${m.keySize} value=${m.valueSize} max=${m.maxEntries}`);
+  wantMaps.forEach((want, i) => {
     mapsChecked++;
-    const ours = maps[m.libbpf_map_idx];
-    const want = `${m.libbpf_name} ${m.type} key=${m.key_size} value=${m.value_size} max=${m.max_entries}`;
-    const got = ours ? `${ours.name} ${mapTypeName(ours.type)} key=${ours.keySize} value=${ours.valueSize} max=${ours.maxEntries}` : "(none)";
-    if (got === want) mapsSame++;
-    else mapDiffs.push(`${rec.object}/${rec.program} map #${m.libbpf_map_idx}: got ${got}, want ${want}`);
-  }
+    if (got[i] === want) mapsSame++;
+    else mapDiffs.push(`${rec.object}/${rec.program} map #${i}: got ${got[i] ?? "(none)"}, want ${want}`);
+  });
+  if (got.length > wantMaps.length) mapDiffs.push(`${rec.object}/${rec.program}: ${got.length - wantMaps.length} extra maps`);
 }
 const failures = [];
 const errorCounts = new Map();
@@ -119,8 +115,8 @@ for (const [object, recs] of byObject) {
       failures.push({ key: `${object}/${r.program}`, lines: ["program not produced by the loader"] });
       continue;
     }
-    compareMaps(r, p.maps);
-    const want = normalize(r, loaded.maps.length);
+    const want = normalize(r);
+    compareMaps(r, want.maps, p.maps);
     const got = p.insns;
     const lines = [];
     if (got.length !== want.insns.length) lines.push(`length: got ${got.length}, want ${want.insns.length}`);

@@ -45,7 +45,7 @@ export interface AppendedSubprog {
 export interface LinkedProgram {
   fn: ObjFunction;
   insns: RawInsn[];
-  /** The object's maps followed by the maps created for this program (`.jumptables`). */
+  /** Maps in libbpf's creation order: this program's `.jumptables` maps, then the object's maps. */
   maps: LoaderMap[];
   subprogs: AppendedSubprog[];
   funcInfo: FuncInfoRec[];
@@ -197,10 +197,22 @@ function exceptionCallbackName(obj: ParsedObject, main: ObjFunction): string | u
   return found;
 }
 
-/** libbpf: bpf_object__relocate_data (maps carry their index where libbpf puts an fd). */
+/**
+ * libbpf: bpf_object__relocate_data. Maps carry their index in the program's
+ * map list where libbpf puts an fd. That list is in creation order: libbpf
+ * creates the `.jumptables` maps while relocating, before the object's maps.
+ */
 function relocateData(obj: ParsedObject, main: ObjFunction, w: Work, maps: LoaderMap[]): void {
   const where = { file: obj.file, section: main.secName, program: main.name };
   const jtMaps = new Map<number, number>();
+  const jtList: LoaderMap[] = [];
+  for (const relo of w.relos) {
+    if (relo.kind !== "insnArray" || jtMaps.has(relo.symOff)) continue;
+    jtMaps.set(relo.symOff, jtList.length);
+    jtList.push(jumpTableMap(jumpTableEntries(obj, main, w, relo, where)));
+  }
+  const objMapBase = jtList.length;
+  maps.unshift(...jtList);
   const arenaDataOff = arenaDataOffset(obj);
   w.relos.forEach((relo, reloIdx) => {
     const insn = w.insns[relo.insnIdx]!;
@@ -208,18 +220,18 @@ function relocateData(obj: ParsedObject, main: ObjFunction, w: Work, maps: Loade
     switch (relo.kind) {
       case "ld64":
         insn.src = BPF_PSEUDO_MAP_FD;
-        insn.imm = relo.mapIdx;
+        insn.imm = objMapBase + relo.mapIdx;
         break;
       case "data":
         next!.imm = (insn.imm + relo.symOff + (relo.mapIdx === obj.arenaMapIdx ? arenaDataOff : 0)) | 0;
         insn.src = BPF_PSEUDO_MAP_VALUE;
-        insn.imm = relo.mapIdx;
+        insn.imm = objMapBase + relo.mapIdx;
         break;
       case "externLd64": {
         const ext = obj.externs[relo.extIdx]!;
         if (ext.kind === "kcfg") {
           insn.src = BPF_PSEUDO_MAP_VALUE;
-          insn.imm = obj.kconfigMapIdx;
+          insn.imm = objMapBase + obj.kconfigMapIdx;
           next!.imm = ext.kcfgDataOff;
         } else if (ext.ksymTypeId && ext.isSet) {
           insn.src = BPF_PSEUDO_BTF_ID;
@@ -255,14 +267,8 @@ function relocateData(obj: ParsedObject, main: ObjFunction, w: Work, maps: Loade
       case "call":
         break;
       case "insnArray": {
-        let idx = jtMaps.get(relo.symOff);
-        if (idx === undefined) {
-          idx = maps.length;
-          maps.push(jumpTableMap(jumpTableEntries(obj, main, w, relo, where)));
-          jtMaps.set(relo.symOff, idx);
-        }
         insn.src = BPF_PSEUDO_MAP_VALUE;
-        insn.imm = idx;
+        insn.imm = jtMaps.get(relo.symOff)!;
         insn.off = 0;
         break;
       }
