@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// npm run conformance: bpfverify against the Linux 7.2 verifier on the kernel's own selftests.
+//
+// For every object of test/corpus/objs: `bpfverify test --json OBJ` (test_loader's verdict per
+// test), and `bpfverify verify --json --log-level 1 OBJ` (per program, with the program's
+// recorded BPF_PROG_LOAD flags) for the comparison with what the 7.2 kernel said. Prints a table
+// per set of test/corpus/sets.json and writes a JSON report (default dist/reports/conformance.json,
+// which scripts/ratchet.mjs reads).
+//
+// usage: node scripts/conformance.mjs [--set NAME] [--only SUBSTR] [--out FILE] [--timeout SEC]
+//                                     [--no-verify] [--replay-kernel]
+// --replay-kernel: answer with the recorded 7.2 results instead of bpfverify (scripts/conformance.replay.mjs):
+// a check of this script itself, which must then report the kernel's own figures (2753 pass, 100% agreement).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  CliRunner,
+  REPLAY_CLI,
+  byProgram,
+  jsonLines,
+  loadSelftestApi,
+  moduleBtfArgs,
+  parseArgs,
+  pct,
+  probeCommand,
+  root,
+  setIndex,
+  table,
+} from "./conformance.lib.mjs";
+
+const opts = parseArgs(process.argv.slice(2), {
+  set: undefined,
+  only: undefined,
+  out: join(root, "dist/reports/conformance.json"),
+  timeout: "300",
+  "no-verify": false,
+  "replay-kernel": false,
+});
+if (opts.help) {
+  console.log("usage: node scripts/conformance.mjs [--set NAME] [--only SUBSTR] [--out FILE] [--timeout SEC] [--no-verify] [--replay-kernel]");
+  process.exit(0);
+}
+
+const api = await loadSelftestApi();
+const programs = api.loadCorpusPrograms();
+const logs = api.loadCorpusLogs();
+const sets = setIndex(api);
+if (opts.set && !sets.names.includes(opts.set)) {
+  console.error(`conformance: no set '${opts.set}' (sets: ${sets.names.join(", ")})`);
+  process.exit(2);
+}
+const wanted = (o) => (!opts.set || sets.of(o).includes(opts.set)) && (!opts.only || o.includes(opts.only));
+const objects = [...new Set(programs.map((p) => p.object))].filter(wanted).sort();
+if (objects.length === 0) {
+  console.error("conformance: no object selected");
+  process.exit(2);
+}
+
+const runner = new CliRunner(Number(opts.timeout) * 1000, opts["replay-kernel"] ? REPLAY_CLI : undefined);
+const objPath = (o) => api.objectPath(o);
+
+// ---- is there a verifier to measure? ----
+const probe = await probeCommand(runner, "test", objPath(objects[0]));
+if (!probe.ok) {
+  console.error("conformance: the verifier is not available: `bpfverify test --json` gave no results.");
+  console.error(`conformance: ${probe.why}`);
+  console.error("conformance: nothing was measured (build it, `npx tsc -p .`, and run again).");
+  await runner.close();
+  process.exit(3);
+}
+let extra = moduleBtfArgs(api);
+{
+  // Module BTFs resolve the bpf_testmod/netfilter kfuncs; drop the option if a command lacks it.
+  const r = await runner.run(["test", "--json", ...extra, objPath(objects[0])]);
+  if (jsonLines(r.stdout).length === 0 && /module-btf/.test(r.stderr)) extra = [];
+}
+let verifyOk = !opts["no-verify"];
+if (verifyOk) {
+  const v = await probeCommand(runner, "verify", objPath(objects[0]));
+  if (!v.ok) {
+    console.error(`conformance: \`bpfverify verify --json\` not available (${v.why.split("\n")[0]}): verdict agreement not measured`);
+    verifyOk = false;
+  }
+}
+
+// ---- run ----
+const byObject = new Map();
+for (const p of programs) if (objects.includes(p.object)) byObject.set(p.object, [...(byObject.get(p.object) ?? []), p]);
+
+const rows = [];
+const t0 = Date.now();
+let done = 0;
+for (const object of objects) {
+  const progs = byObject.get(object);
+  const tr = await runner.run(["test", "--json", ...extra, objPath(object)]);
+  const tests = byProgram(jsonLines(tr.stdout), object);
+  const verified = new Map();
+  if (verifyOk) {
+    const plain = progs.filter((p) => p.progFlags === 0);
+    if (plain.length) {
+      const vr = await runner.run(["verify", "--json", "--log-level", "1", ...extra, objPath(object)]);
+      for (const [k, v] of byProgram(jsonLines(vr.stdout), object)) verified.set(k, { ...v, rc: vr.rc });
+    }
+    for (const p of progs.filter((q) => q.progFlags !== 0)) {
+      const vr = await runner.run(["verify", "--json", "--log-level", "1", "--prog-flags", String(p.progFlags), "--program", p.program, ...extra, objPath(object)]);
+      const v = byProgram(jsonLines(vr.stdout), object).get(p.program);
+      if (v) verified.set(p.program, { ...v, rc: vr.rc });
+    }
+  }
+  for (const p of progs) {
+    const key = api.programKey(p.object, p.program);
+    const t = tests.get(p.program);
+    const v = verified.get(p.program);
+    const kernelLog = logs.get(key)?.log ?? "";
+    rows.push({
+      object: p.object,
+      program: p.program,
+      sets: sets.of(p.object),
+      isTest: p.judged !== null,
+      kernelTest: p.judged?.verdict ?? null,
+      test: p.judged === null ? null : t ? { result: t.result, reason: t.reason ?? "" } : { result: "missing", reason: tr.rc === "timeout" ? "timeout" : `no result (exit ${tr.rc})` },
+      kernel: {
+        verdict: p.kernel.loaded ? "success" : "failure",
+        error: p.kernel.loaded ? "" : api.firstErrorLine(kernelLog),
+        insnsProcessed: p.kernel.processedInsns,
+        totalStates: p.kernel.totalStates,
+        peakStates: p.kernel.peakStates,
+      },
+      ours: v
+        ? {
+            verdict: v.verdict,
+            error: v.verdict === "success" ? "" : typeof v.log === "string" && v.log !== "" ? api.firstErrorLine(v.log) : (v.error ?? ""),
+            insnsProcessed: v.insnsProcessed ?? null,
+            totalStates: v.totalStates ?? null,
+            peakStates: v.peakStates ?? null,
+            durationUs: v.durationUs ?? null,
+          }
+        : null,
+    });
+  }
+  done++;
+  if (done % 20 === 0 || done === objects.length) {
+    process.stderr.write(`conformance: ${done}/${objects.length} objects, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  }
+}
+await runner.close();
+
+// ---- aggregate ----
+function summarize(rs) {
+  const tests = rs.filter((r) => r.isTest);
+  const n = (res) => tests.filter((r) => r.test.result === res).length;
+  const cmp = rs.filter((r) => r.ours);
+  const agree = cmp.filter((r) => r.ours.verdict === r.kernel.verdict);
+  const bothFail = cmp.filter((r) => r.ours.verdict === "failure" && r.kernel.verdict === "failure");
+  const sameErr = bothFail.filter((r) => r.ours.error === r.kernel.error);
+  const bothOk = cmp.filter((r) => r.ours.verdict === "success" && r.kernel.verdict === "success");
+  const sameInsns = bothOk.filter((r) => r.ours.insnsProcessed === r.kernel.insnsProcessed);
+  return {
+    tests: tests.length,
+    passed: n("pass"),
+    failed: n("fail") + n("missing"),
+    skipped: n("skip"),
+    missing: n("missing"),
+    kernelPassed: tests.filter((r) => r.kernelTest === "pass").length,
+    programs: rs.length,
+    compared: cmp.length,
+    verdictAgree: agree.length,
+    bothRejected: bothFail.length,
+    identicalFirstError: sameErr.length,
+    bothAccepted: bothOk.length,
+    identicalInsnsProcessed: sameInsns.length,
+  };
+}
+const perSet = {};
+for (const name of sets.names) {
+  const rs = rows.filter((r) => r.sets.includes(name));
+  if (rs.length) perSet[name] = summarize(rs);
+}
+const total = summarize(rows);
+
+const line = (name, s) => [
+  name,
+  s.tests,
+  s.passed,
+  s.failed,
+  s.skipped,
+  pct(s.passed, s.tests),
+  verifyOk ? `${pct(s.verdictAgree, s.compared)} (${s.verdictAgree}/${s.compared})` : "n/a",
+  verifyOk ? `${pct(s.identicalFirstError, s.bothRejected)} (${s.identicalFirstError}/${s.bothRejected})` : "n/a",
+  verifyOk ? `${pct(s.identicalInsnsProcessed, s.bothAccepted)} (${s.identicalInsnsProcessed}/${s.bothAccepted})` : "n/a",
+];
+console.log(
+  table(
+    ["set", "tests", "passed", "failed", "skipped", "pass %", "verdict agreement", "identical first error", "identical processed insns"],
+    [...Object.entries(perSet).map(([k, s]) => line(k, s)), line("all", total)],
+  ),
+);
+console.log(
+  `\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped` +
+    ` (the 7.2 kernel itself: ${total.kernelPassed} of ${total.tests} pass); ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+);
+if (total.missing) console.log(`${total.missing} tests got no result from \`bpfverify test\` (counted as failed)`);
+
+const out = resolve(opts.out);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      generated: new Date().toISOString(),
+      corpus: "test/corpus (Linux 7.2 selftests, recorded on 7.2.13+deb14-amd64)",
+      selection: { set: opts.set ?? null, only: opts.only ?? null, objects: objects.length },
+      verifyCompared: verifyOk,
+      sets: perSet,
+      total,
+      programs: rows,
+    },
+    null,
+    1,
+  ) + "\n",
+);
+console.log(`report: ${out}`);
