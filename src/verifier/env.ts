@@ -14,6 +14,12 @@ import type { InsnAux as CfgInsnAux, SubprogInfo as CfgSubprogInfo, CfgEnv } fro
 import type { InsnResult } from "./ops/dispatch.js";
 import type { BtfRef } from "./state/types.js";
 import { notModelled } from "./not-modelled.js";
+import { reject } from "./reject.js";
+import { regTypeStr } from "./state/reg-type.js";
+import { regSmin, tnumIsConst, cnum64FromSRange, cnum32FromSRange } from "./state/scalar-bridge.js";
+import { tnumStr } from "./log/print-state.js";
+import { checkHelperCall as checkHelperCallImpl, type HelperLookup } from "./calls/helper.js";
+import { regBoundsSync } from "./ops/scalar-ops.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
 export interface WalkAux {
@@ -287,7 +293,105 @@ export class VerifierEnv {
     return notModelled("kfunc calls");
   }
   checkHelperCall(insn: RawInsn): InsnResult {
-    return notModelled(`helper call #${insn.imm}`);
+    return checkHelperCallImpl(this, insn);
+  }
+  /** The helper prototype for this program type (set from the target profile). */
+  helperLookup: (funcId: number) => HelperLookup = (id) => notModelled(`helper prototypes (helper #${id})`);
+
+  /** kernel: in_sleepable_context */
+  inSleepableContext(): boolean {
+    const st = this.curState;
+    return !st.activeRcuLocks && !st.activePreemptLocks && !st.activeLocks && !st.activeIrqId && st.inSleepable;
+  }
+  /** kernel: non_sleepable_context_description */
+  nonSleepableContextDescription(): string {
+    const st = this.curState;
+    if (st.activeRcuLocks) return "rcu_read_lock region";
+    if (st.activePreemptLocks) return "non-preemptible region";
+    if (st.activeIrqId) return "IRQ-disabled region";
+    if (st.activeLocks) return "lock region";
+    return "non-sleepable prog";
+  }
+  /** kernel: check_func_arg_reg_off (helpers: no release args modelled yet). */
+  checkFuncArgRegOff(reg: RegState, regno: number, argBase: string): void {
+    switch (reg.type) {
+      case "PTR_TO_STACK": case "PTR_TO_PACKET": case "PTR_TO_PACKET_META": case "PTR_TO_MAP_KEY": case "PTR_TO_MAP_VALUE":
+      case "PTR_TO_MEM": case "PTR_TO_BUF": case "PTR_TO_ARENA": case "SCALAR_VALUE":
+        return;
+      case "PTR_TO_BTF_ID":
+        return notModelled("BTF pointer helper arguments");
+      default:
+        if (reg.type === "PTR_TO_CTX" && argBase !== "ARG_PTR_TO_CTX" && this.isVarCtxOffAllowed()) return;
+        this.checkPtrOffReg(reg, `R${regno}`, false);
+    }
+  }
+  /** kernel: __check_ptr_off_reg */
+  checkPtrOffReg(reg: RegState, argName: string, fixedOffOk: boolean): void {
+    const t = regTypeStr(reg.type, reg.flags);
+    if (!tnumIsConst(reg.varOff)) reject(this, "EACCES", `variable ${t} access var_off=${tnumStr(reg.varOff)} disallowed\n`);
+    const v = BigInt.asIntN(64, reg.varOff.value);
+    if (regSmin(reg) < 0n) reject(this, "EACCES", `negative offset ${t} ptr ${argName} off=${v} disallowed\n`);
+    if (!fixedOffOk && v !== 0n) reject(this, "EACCES", `dereference of modified ${t} ptr ${argName} off=${v} disallowed\n`);
+  }
+  /** kernel: is_var_ctx_off_allowed (syscall programs) */
+  isVarCtxOffAllowed(): boolean {
+    return this.input.progType === "BPF_PROG_TYPE_SYSCALL";
+  }
+  /** kernel: record_func_map (the read-only check; the aux map pointer feeds fixups only). */
+  recordFuncMapAndKey(map: MapInfo | null, funcId: number): void {
+    const MAP_FUNCS = [12, 1, 2, 3, 87, 88, 89, 164, 51, 195];
+    if (!MAP_FUNCS.includes(funcId)) return;
+    if (!map) reject(this, "EFAULT", "verifier bug: expected map for helper call\n");
+    if ((map.flags & (1 << 7)) && [3, 2, 87, 88].includes(funcId)) reject(this, "EACCES", "write into map forbidden\n");
+  }
+  /** The per-helper special cases of check_helper_call that need more machinery than modelled yet. */
+  helperSpecialCases(funcId: number, _subprogno: number): void {
+    // tail_call, get_local_storage, for_each_map_elem, timer_set_callback, find_vma, snprintf, loop,
+    // dynptr_from_mem, set_retval, dynptr_write, per_cpu_ptr, this_cpu_ptr, user_ringbuf_drain
+    const special: Record<number, string> = {
+      12: "bpf_tail_call", 81: "bpf_get_local_storage", 164: "bpf_for_each_map_elem", 170: "bpf_timer_set_callback",
+      180: "bpf_find_vma", 165: "bpf_snprintf", 181: "bpf_loop", 197: "bpf_dynptr_from_mem", 187: "bpf_set_retval",
+      202: "bpf_dynptr_write", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr", 209: "bpf_user_ringbuf_drain",
+      67: "bpf_get_stack (callchain buffers)", 141: "bpf_get_task_stack (callchain buffers)", 173: "bpf_get_func_ip",
+    };
+    const name = special[funcId];
+    if (name) notModelled(`helper ${name}`);
+  }
+  mapHasSpinLock(_map: MapInfo): boolean {
+    return false;
+  }
+  /** kernel: do_refine_retval_range */
+  refineRetvalRange(funcId: number, retBase: string, msizeMax: bigint): void {
+    if (retBase !== "RET_INTEGER") return;
+    const r0 = this.curState.frame[this.curState.curframe]!.regs[0]!;
+    switch (funcId) {
+      case 67: case 141: case 45: case 115: case 114:
+        r0.r64 = cnum64FromSRange(-4095n, msizeMax);
+        r0.r32 = cnum32FromSRange(-4095n, msizeMax);
+        regBoundsSync(r0);
+        return;
+      case 8:
+        notModelled("bpf_get_smp_processor_id range (nr_cpu_ids of the target machine)");
+      case 186:
+        notModelled("bpf_get_retval range");
+      default:
+        return;
+    }
+  }
+  /** kernel: check_map_func_compatibility — the plain map types with the generic map helpers. */
+  checkMapFuncCompatibility(map: MapInfo | null, funcId: number): void {
+    const GENERIC = ["BPF_MAP_TYPE_HASH", "BPF_MAP_TYPE_ARRAY", "BPF_MAP_TYPE_PERCPU_HASH", "BPF_MAP_TYPE_PERCPU_ARRAY",
+      "BPF_MAP_TYPE_LRU_HASH", "BPF_MAP_TYPE_LRU_PERCPU_HASH"];
+    if (!map) {
+      if ([1, 2, 3].includes(funcId)) reject(this, "EFAULT", "verifier bug: expected map for helper call\n");
+      return;
+    }
+    if (GENERIC.includes(map.type) && [1, 2, 3].includes(funcId)) return;
+    notModelled(`map type ${map.type} with helper #${funcId}`);
+  }
+  /** Precision for a spilled slot (get_constant_map_key); conservative mode needs nothing. */
+  markStackSlotPrecise(_frameno: number, _spi: number, _regno: number): void {
+    if (!this.precisionConservative) notModelled("precision backtracking");
   }
   checkIndirectJump(_insn: RawInsn): InsnResult {
     return notModelled("gotox");

@@ -32,6 +32,16 @@ export function cnum32FromURange(min: bigint, max: bigint): Cnum {
   return { base: min & U32, size: (max - min) & U32 };
 }
 
+// kernel: cnum{32,64}_from_srange — a full-size range is normalised to base 0.
+export function cnum64FromSRange(min: bigint, max: bigint): Cnum {
+  const size = (max - min) & U64;
+  return { base: size === U64 ? 0n : min & U64, size };
+}
+export function cnum32FromSRange(min: bigint, max: bigint): Cnum {
+  const size = (max - min) & U32;
+  return { base: size === U32 ? 0n : min & U32, size };
+}
+
 // Derived bounds (kernel: cnum{32,64}_{u,s}{min,max}, reg_umin() etc.).
 // Unsigned results are in [0, 2^T); signed in [-2^(T-1), 2^(T-1)).
 function derive(bits: bigint) {
