@@ -211,6 +211,8 @@ writeFileSync(
       corpus: "test/corpus (Linux 7.2 selftests, recorded on 7.2.13+deb14-amd64)",
       selection: { set: opts.set ?? null, only: opts.only ?? null, objects: objects.length },
       verifyCompared: verifyOk,
+      // a replay measures the recorded kernel, not bpfverify: scripts/ratchet.mjs refuses it
+      replayKernel: opts["replay-kernel"],
       sets: perSet,
       total,
       programs: rows,
