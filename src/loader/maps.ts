@@ -177,6 +177,7 @@ export function initUserBtfMaps(btf: Btf | undefined, mapsShndx: number, where: 
 }
 
 const PAGE_SIZE = 4096;
+const MAX_VALUE_SIZE = 1 << 30;
 
 /** The kernel wants a power-of-2 number of pages; libbpf rounds up (libbpf: adjust_ringbuf_sz). */
 export function adjustRingbufSize(sz: number): number {
@@ -198,7 +199,7 @@ export function internalMapName(objName: string, realName: string): string {
 }
 
 /** libbpf: bpf_object__init_internal_map (ARRAY of one element holding the whole section). */
-export function internalMap(objName: string, kind: "data" | "rodata" | "bss" | "kconfig", realName: string, secIdx: number, size: number, data: Uint8Array | undefined, btf: Btf | undefined): LoaderMap {
+export function internalMap(objName: string, kind: "data" | "rodata" | "bss" | "kconfig", realName: string, secIdx: number, size: number, data: Uint8Array | undefined, btf: Btf | undefined, where: Where = {}): LoaderMap {
   const m = baseMap(internalMapName(objName, realName), kind, "BPF_MAP_TYPE_ARRAY");
   m.realName = realName;
   // libbpf: map_uses_real_name — custom .data.*/.rodata.* maps are known by their section name.
@@ -210,6 +211,8 @@ export function internalMap(objName: string, kind: "data" | "rodata" | "bss" | "
   m.mapFlags = kind === "rodata" || kind === "kconfig" ? BPF_F_RDONLY_PROG | BPF_F_MMAPABLE : BPF_F_MMAPABLE;
   m.btfTypeId = btf?.findByNameKind(realName, "DATASEC") ?? 0;
   m.btfValueTypeId = m.btfTypeId;
+  // The kernel caps a map value at KMALLOC_MAX_SIZE; a NOBITS .bss can claim any size without file bytes.
+  if (size > MAX_VALUE_SIZE) throw new InputError("MAP_TOO_BIG", `map '${m.name}': value size ${size} of section ${realName} is too large`, { ...where, section: realName });
   const init = new Uint8Array(size);
   if (data) init.set(data.subarray(0, size));
   m.initialValue = init;

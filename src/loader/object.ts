@@ -172,14 +172,14 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ParsedO
   dataSecs.sort((a, b) => a.sec.index - b.sec.index);
   for (const { sec, kind } of dataSecs) {
     if (sec.size === 0) continue;
-    maps.push(internalMap(objName, kind, sec.name, sec.index, sec.size, kind === "bss" ? undefined : elf.data(sec), btf));
+    maps.push(internalMap(objName, kind, sec.name, sec.index, sec.size, kind === "bss" ? undefined : elf.data(sec), btf, where));
   }
   const externs = collectExterns(elf.symbols, btf, where);
   let kconfigMapIdx = -1;
   const kcfgSize = kconfigSize(externs);
   if (externs.some((e) => e.kind === "kcfg")) {
     kconfigMapIdx = maps.length;
-    maps.push(internalMap(objName, "kconfig", ".kconfig", 0, kcfgSize, undefined, btf));
+    maps.push(internalMap(objName, "kconfig", ".kconfig", 0, kcfgSize, undefined, btf, where));
   }
   maps.push(...structOpsMaps(elf, stOpsSecs, btf, opts, where));
 
