@@ -1,8 +1,129 @@
-// Placeholder: the 'verify' command is being built (see the issues). It refuses
-// plainly instead of pretending to work.
+// `bpfverify verify`: verify each program as the Linux 7.2 verifier would,
+// printed as a veristat-like table or as JSON lines.
+import { parseArgs } from "node:util";
+import { loadObject, type LoadedProgram } from "../../loader/index.js";
+import { verifyProgram } from "../../api/verify-program.js";
+import { firstErrorLine } from "../../selftest/recorded.js";
+import { InputError } from "../../util/errors.js";
+import { loadTarget } from "../target.js";
 import type { CliIo } from "../io.js";
 
-export async function run(_argv: string[], io: CliIo): Promise<number> {
-  io.err("bpfverify verify: not implemented yet\n");
-  return 2;
+const USAGE = `usage: bpfverify verify [--btf PATH] [--module-btf PATH]... [--log-level N] [--prog-flags N]
+                       [--program NAME] [--json] OBJ...
+
+Verify every program of each object as the Linux 7.2 verifier does (privileged load).
+  --btf PATH          target kernel BTF (default: the bundled Linux 7.2 vmlinux BTF)
+  --module-btf PATH   a module's split BTF over the target BTF (repeatable)
+  --log-level N       BPF_PROG_LOAD log_level (1: errors and the failing path, 2: every insn,
+                      +4: statistics); default 1
+  --prog-flags N      BPF_F_* bits of BPF_PROG_LOAD (e.g. 2 = BPF_F_ANY_ALIGNMENT)
+  --program NAME      only this program
+  --json              one object per program and line:
+                      {"file","program","section","progType","verdict","error","log",
+                       "insnsProcessed","totalStates","peakStates","durationUs"}
+                      verdict is "success", "failure", or "unsupported" when the program needs a
+                      rule bpfverify does not model yet (error then names it)
+`;
+
+export interface VerifyJson {
+  file: string;
+  program: string;
+  section: string;
+  progType: string;
+  verdict: "success" | "failure" | "unsupported";
+  error: string;
+  log: string;
+  insnsProcessed: number;
+  totalStates: number;
+  peakStates: number;
+  durationUs: number;
+}
+
+function verifyOne(file: string, p: LoadedProgram, logLevel: number, progFlags: number): VerifyJson {
+  const r = verifyProgram(p, { logLevel, progFlags });
+  const error = r.verdict === "failure" ? firstErrorLine(r.log) : r.verdict === "unsupported" ? `bpfverify: not modelled yet: ${r.unsupported}` : "";
+  return {
+    file, program: p.name, section: p.section, progType: p.progTypeName, verdict: r.verdict, error, log: r.log,
+    insnsProcessed: r.insnsProcessed, totalStates: r.totalStates, peakStates: r.peakStates, durationUs: r.durationUs,
+  };
+}
+
+function table(rows: VerifyJson[]): string {
+  const head = ["File", "Program", "Verdict", "Duration (us)", "Insns", "States", "Peak states"];
+  const cells = rows.map((r) => [r.file, r.program, r.verdict, String(r.durationUs), String(r.insnsProcessed), String(r.totalStates), String(r.peakStates)]);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => (i >= 3 ? x.padStart(w[i]!) : x.padEnd(w[i]!))).join("  ").trimEnd();
+  const out = [line(head), w.map((n) => "-".repeat(n)).join("  "), ...cells.map(line)];
+  return out.join("\n") + "\n";
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        btf: { type: "string" },
+        "module-btf": { type: "string", multiple: true },
+        "log-level": { type: "string", default: "1" },
+        "prog-flags": { type: "string", default: "0" },
+        program: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    io.err(`bpfverify verify: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const logLevel = Number(args.values["log-level"]);
+  const progFlags = Number(args.values["prog-flags"]);
+  if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 15 || !Number.isInteger(progFlags) || progFlags < 0) {
+    io.err(`bpfverify verify: --log-level takes 0..15 and --prog-flags a non-negative integer\n`);
+    return 2;
+  }
+  if (args.positionals.length === 0) {
+    io.err(USAGE);
+    return 2;
+  }
+  let target;
+  try {
+    target = loadTarget(args.values.btf, args.values["module-btf"] ?? []);
+  } catch (e) {
+    io.err(`bpfverify verify: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  let rc = 0;
+  const rows: VerifyJson[] = [];
+  for (const file of args.positionals) {
+    let obj;
+    try {
+      obj = loadObject(file, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file });
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      io.err(`bpfverify verify: ${e.message}\n`);
+      rc = 1;
+      continue;
+    }
+    for (const p of obj.programs) {
+      if (args.values.program !== undefined && p.name !== args.values.program) continue;
+      const row = verifyOne(file, p, logLevel, progFlags);
+      if (row.verdict !== "success") rc = rc || 1;
+      if (args.values.json) io.out(JSON.stringify(row) + "\n");
+      else rows.push(row);
+    }
+  }
+  if (!args.values.json) {
+    io.out(table(rows));
+    for (const r of rows.filter((x) => x.verdict !== "success")) {
+      const tail = r.verdict === "failure" ? r.log.trimEnd().split("\n").slice(-12).join("\n") : r.error;
+      io.out(`\n${r.file}/${r.program}: ${r.verdict}\n${tail}\n`);
+    }
+  }
+  return rc;
 }

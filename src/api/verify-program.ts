@@ -1,0 +1,109 @@
+// Glue between the loader's output, the target profile and the verifier:
+// one LoadedProgram in, one VerifyResult out.
+import type { LoadedProgram } from "../loader/index.js";
+import type { LoaderMap } from "../loader/maps.js";
+import type { MapInfo, VerifierInput } from "../verifier/input.js";
+import { verify, type VerifyOptions, type VerifyResult } from "../verifier/verify.js";
+import type { HelperLookup, HelperProtoView } from "../verifier/calls/helper.js";
+import { helperById, helperProto, resolveArgType, resolveRetType, TYPE_FLAGS } from "../kernel/helpers/index.js";
+import type { ProgTypeName } from "../kernel/progtypes/types.js";
+import { printBpfInsn, verifierInsnCallbacks, funcIdName } from "../isa/index.js";
+import { installDefaultScalarDomain } from "./scalar-domain.js";
+
+/** Our bit for a kernel type-flag name (kernel: BIT(n + BPF_BASE_TYPE_BITS)). */
+function flagBits(names: readonly string[]): number {
+  let m = 0;
+  for (const n of names) {
+    const k = (TYPE_FLAGS as Record<string, number>)[n];
+    if (k !== undefined) m |= 1 << (k - 8);
+  }
+  return m;
+}
+
+function toMapInfo(m: LoaderMap): MapInfo {
+  const info: MapInfo = {
+    name: m.kernelName,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.mapFlags,
+    btfKeyTypeId: m.btfKeyTypeId,
+    btfValueTypeId: m.btfValueTypeId,
+  };
+  if (m.inner) info.inner = toMapInfo(m.inner);
+  if (m.jumpTable) info.insnOffsets = m.jumpTable;
+  if (m.initialValue) info.initialValue = m.initialValue;
+  // libbpf freezes .rodata and .kconfig after filling them (bpf_object__populate_internal_map).
+  if (m.kind === "rodata" || m.kind === "kconfig") info.frozen = true;
+  return info;
+}
+
+/** The verifier's view of a loaded program. */
+export function toVerifierInput(prog: LoadedProgram, progFlags = 0): VerifierInput {
+  const btf = prog.btf;
+  const str = (off: number) => (btf ? btf.strAt(off) ?? "" : "");
+  return {
+    name: prog.name,
+    progType: prog.progType,
+    expectedAttachType: prog.expectedAttachType,
+    ...(prog.attachTo ? { attachTo: prog.attachTo } : {}),
+    progFlags: progFlags | (prog.sleepable ? 1 << 4 : 0),
+    sleepable: prog.sleepable,
+    gplCompatible: /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(prog.license),
+    insns: prog.insns,
+    maps: prog.maps.map(toMapInfo),
+    funcInfo: prog.funcInfo.map((f) => ({ insnOff: f.insnOff, typeId: f.typeId })),
+    lineInfo: prog.lineInfo.map((l) => ({
+      insnOff: l.insnOff,
+      fileName: str(l.fileNameOff),
+      line: str(l.lineOff),
+      lineNum: l.lineCol >>> 10,
+      lineCol: l.lineCol & 0x3ff,
+    })),
+  };
+}
+
+function helperLookupFor(prog: LoadedProgram): (id: number) => HelperLookup {
+  return (id) => {
+    const row = helperById(id);
+    if (!row || id === 0) return { error: "ERANGE", name: funcIdName(id) };
+    const p = helperProto(id, prog.progType as ProgTypeName, prog.expectedAttachType, { sleepable: prog.sleepable });
+    if (!p) return { error: "EINVAL", name: funcIdName(id) };
+    const ret = resolveRetType(p.ret);
+    const view: HelperProtoView = {
+      name: p.helperName,
+      ret: { base: ret.base, flags: flagBits(ret.flags) },
+      args: p.args.map((a) => {
+        const r = resolveArgType(a);
+        return { base: r.base, flags: flagBits(r.flags), ...(a.size?.bytes !== undefined ? { size: a.size.bytes } : {}) };
+      }),
+      gplOnly: p.gplOnly,
+      mightSleep: p.mightSleep,
+      pktAccess: p.pktAccess,
+    };
+    return { proto: view };
+  };
+}
+
+export interface VerifyProgramOptions {
+  logLevel?: number;
+  logSize?: number;
+  progFlags?: number;
+}
+
+/** Verify one program of a loaded object against the bundled Linux 7.2 rules. */
+export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = {}): VerifyResult {
+  installDefaultScalarDomain();
+  const input = toVerifierInput(prog, opts.progFlags ?? 0);
+  const cbs = verifierInsnCallbacks(() => undefined);
+  const vopts: VerifyOptions = {
+    logLevel: opts.logLevel ?? 0,
+    logSize: opts.logSize ?? 16 << 20,
+    insnText: (insns, i) => printBpfInsn(insns[i]!, insns[i + 1], cbs) + "\n",
+    setup: (env) => {
+      env.helperLookup = helperLookupFor(prog);
+    },
+  };
+  return verify(input, vopts);
+}
