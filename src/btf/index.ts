@@ -53,3 +53,5 @@ export { coreCalcReloInsn } from "./core/calc.js";
 export type { CoreReloContext, CoreReloResult } from "./core/calc.js";
 export { CORE_POISON_IMM, coreApplyToInsn } from "./core/patch.js";
 export type { CoreInsn, CorePatch } from "./core/patch.js";
+export { btfNameValidIdentifier, kernelBtfCheckFuncs } from "./kcheck.js";
+export type { KernelBtfCheck, KernelBtfCheckOptions } from "./kcheck.js";
