@@ -22,7 +22,7 @@ import {
   bpfOp, bpfSize, bpfSizeToBytes, bpfSrc,
 } from "./opcodes.js";
 import { INSN_SIZE, type RawInsn, rawInsnsFromBytes } from "./raw.js";
-import type { AtomicOp, Insn, InvalidPhase, LdImm64Src, Operand, Slot } from "./types.js";
+import { type AtomicOp, type Insn, type InvalidPhase, type LdImm64Src, type Operand, type Slot, insnSlots } from "./types.js";
 
 const LD_IMM64_SRC: Record<number, LdImm64Src> = {
   0: "imm",
@@ -261,14 +261,15 @@ function decodeLdLegacy(raw: RawInsn): Insn {
 
 /**
  * Decode a whole program, one entry per 8-byte slot (the kernel's insn
- * indexes). The second slot of a well-formed ld_imm64 is `ld_imm64_hi`.
+ * indexes). The second slot of an ld_imm64 (also of a malformed one that
+ * has a second slot) is `ld_imm64_hi`, so the result has slots.length entries.
  */
 export function decodeProgram(slots: readonly RawInsn[]): Slot[] {
   const out: Slot[] = [];
   for (let i = 0; i < slots.length; i++) {
     const insn = decodeInsn(slots[i]!, slots[i + 1]);
     out.push(insn);
-    if (insn.kind === "ld_imm64") out.push({ kind: "ld_imm64_hi", raw: slots[++i]! });
+    if (insnSlots(insn) === 2) out.push({ kind: "ld_imm64_hi", raw: slots[++i]! });
   }
   return out;
 }

@@ -5,3 +5,7 @@ export * from "./opcodes.js";
 export * from "./opcode-table.js";
 export * from "./types.js";
 export * from "./decode.js";
+export * from "./encode.js";
+export * from "./disasm.js";
+export { HELPER_NAMES, BPF_FUNC_MAX_ID } from "./generated/helper-names.js";
+export * from "./asm.js";
