@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
 import type { RawInsn } from "../isa/raw.js";
 import { InputError } from "../util/errors.js";
+import { kernelBtfFixups, type KernelBtfFixups } from "./btf-fixups.js";
 import { applyCoreRelos, type CoreResult } from "./core.js";
 import { resolveExterns, type TargetKernel } from "./externs.js";
 import { linkProgram, type FuncInfoRec, type LineInfoRec } from "./link.js";
@@ -14,6 +15,8 @@ import { parseObject, type ParsedObject } from "./object.js";
 import { attachTypeName, programKind, progTypeName, type BpfAttachType, type BpfProgType, type SecDefFlag } from "./sections.js";
 
 export { parseObject } from "./object.js";
+export { kernelBtfFixups } from "./btf-fixups.js";
+export type { KernelBtfFixups } from "./btf-fixups.js";
 export type { ObjFunction, ParsedObject, Relo } from "./object.js";
 export { linkProgram, POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE } from "./link.js";
 export type { AppendedSubprog, FuncInfoRec, LineInfoRec, LinkedProgram } from "./link.js";
@@ -64,6 +67,8 @@ export interface LoadedProgram {
   subprogs: { name: string; insnOff: number }[];
   /** The object's own BTF (func_info/line_info type ids and strings refer to it). */
   btf: Btf | undefined;
+  /** Where libbpf changed that BTF before loading it (FUNC linkage of hidden subprograms, kfunc externs). */
+  btfFixups: KernelBtfFixups;
   license: string;
   kernVersion: number;
   /** fd_array slots for module kfuncs: index -> module name ("" at 0 = vmlinux). */
@@ -106,6 +111,7 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
   const ext = resolveExterns(parsed.externs, parsed.btf, target, { file });
   if (ext.kconfigData && parsed.kconfigMapIdx >= 0) parsed.maps[parsed.kconfigMapIdx]!.initialValue = ext.kconfigData;
   const core = applyCoreRelos(parsed, target, options.coreBtf);
+  const btfFixups = kernelBtfFixups(parsed);
   const programs: LoadedProgram[] = [];
   for (const fn of parsed.functions) {
     if (fn.isSubprog) continue;
@@ -128,6 +134,7 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
       lineInfo: linked.lineInfo,
       subprogs: linked.subprogs.map((s) => ({ name: s.name, insnOff: s.insnOff })),
       btf: parsed.btf,
+      btfFixups,
       license: parsed.license,
       kernVersion: parsed.kernVersion,
       fdArray: ext.fdArray,
