@@ -1,0 +1,114 @@
+// The target kernel's helper prototypes: for a helper id (or name) and a
+// program type, the `struct bpf_func_proto` the kernel's get_func_proto
+// callback returns, as generated from the 7.2 source.
+// kernel: get_helper_proto (verifier.c) -> env->ops->get_func_proto(func_id, prog)
+import { HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION } from "../generated/7.2/helpers.js";
+import { ARG_KINDS, RET_KINDS, TYPE_FLAGS } from "../generated/7.2/helpers-kinds.js";
+import type { ProgTypeName } from "../progtypes/types.js";
+import { conditionsHold, type LoadContext } from "./conditions.js";
+import type { ArgBaseKind, Condition, HelperArgRow, HelperIdRow, HelperProtoRow, HelperRetRow, HelperSelectionRow, HelperVariantRow, RetBaseKind, TypeFlag } from "./types.js";
+
+export type * from "./types.js";
+export { conditionHolds, conditionsHold, formatCondition, type LoadContext } from "./conditions.js";
+export { ARG_KINDS, RET_KINDS, TYPE_FLAGS } from "../generated/7.2/helpers-kinds.js";
+export { HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION };
+
+/** A helper's proto as one program type gets it. */
+export interface HelperProto extends HelperProtoRow {
+  readonly id: number;
+  /** "bpf_map_lookup_elem" */
+  readonly helperName: string;
+  /** "BPF_FUNC_map_lookup_elem" */
+  readonly funcId: string;
+  readonly progType: ProgTypeName;
+  /** The load-time conditions under which this proto is the one returned. */
+  readonly when: readonly Condition[];
+}
+
+/** An argument/return type reduced to its base kind plus every modifier flag (alias and or-ed ones). */
+export interface ResolvedType<B extends string> {
+  readonly base: B;
+  readonly flags: readonly TypeFlag[];
+}
+
+const idsById = new Map<number, HelperIdRow>(HELPER_IDS.map((h) => [h.id, h]));
+const idsByName = new Map<string, HelperIdRow>(HELPER_IDS.map((h) => [h.name, h]));
+const protosByKey = new Map<string, HelperProtoRow>(HELPER_PROTOS.map((p) => [p.key, p]));
+const selections = new Map<string, { row: HelperSelectionRow; byId: Map<number, readonly HelperVariantRow[]> }>(
+  HELPER_SELECTION.map((row) => [row.selector, { row, byId: new Map(row.entries.map(([id, v]) => [id, v])) }]),
+);
+
+/** "bpf_map_lookup_elem", "map_lookup_elem" or "BPF_FUNC_map_lookup_elem" -> the UAPI row. */
+export function helperByName(name: string): HelperIdRow | undefined {
+  const bare = name.replace(/^BPF_FUNC_/, "");
+  return idsByName.get(bare) ?? (bare.startsWith("bpf_") ? idsByName.get(bare.slice(4)) : undefined);
+}
+
+export function helperById(id: number): HelperIdRow | undefined {
+  return idsById.get(id);
+}
+
+export function helperProtoRow(key: string): HelperProtoRow | undefined {
+  return protosByKey.get(key);
+}
+
+/** The selector key for a program type: struct_ops programs take their helpers from their struct_ops type. */
+function selectorKey(progType: ProgTypeName, ctx: LoadContext): string {
+  return progType === "BPF_PROG_TYPE_STRUCT_OPS" && ctx.structOps !== undefined ? `${progType}:${ctx.structOps}` : progType;
+}
+
+/**
+ * Every proto the program type can get for a helper, with the conditions of each
+ * (an empty list when get_func_proto returns NULL whatever the load looks like).
+ */
+export function helperVariants(id: number, progType: ProgTypeName, ctx: LoadContext = {}): readonly HelperVariantRow[] {
+  return selections.get(selectorKey(progType, ctx))?.byId.get(id) ?? [];
+}
+
+/**
+ * The proto the kernel hands the verifier for helper `id` in a program of `progType`,
+ * or undefined when get_func_proto returns NULL (the verifier then says
+ * "program of this type cannot use helper <name>#<id>"). `ctx` defaults to a
+ * privileged loader, not sleepable, no lockdown.
+ * For BPF_PROG_TYPE_EXT pass the target program's type, as the kernel uses its ops.
+ */
+export function helperProto(id: number, progType: ProgTypeName, attachType?: string, ctx: LoadContext = {}): HelperProto | undefined {
+  const uapi = idsById.get(id);
+  if (uapi === undefined) return undefined;
+  const full: LoadContext = attachType === undefined ? ctx : { ...ctx, attachType };
+  for (const v of helperVariants(id, progType, full)) {
+    if (!conditionsHold(v.when, full)) continue;
+    const row = protosByKey.get(v.proto);
+    if (row === undefined) return undefined;
+    return { ...row, id, helperName: `bpf_${uapi.name}`, funcId: `BPF_FUNC_${uapi.name}`, progType, when: v.when };
+  }
+  return undefined;
+}
+
+export function helperProtoByName(name: string, progType: ProgTypeName, attachType?: string, ctx: LoadContext = {}): HelperProto | undefined {
+  const h = helperByName(name);
+  return h === undefined ? undefined : helperProto(h.id, progType, attachType, ctx);
+}
+
+/** ARG_PTR_TO_UNINIT_MEM -> {base: ARG_PTR_TO_MEM, flags: [MEM_UNINIT, MEM_WRITE]}, plus the flags or-ed in the proto. */
+export function resolveArgType(a: HelperArgRow): ResolvedType<ArgBaseKind> {
+  const k = ARG_KINDS[a.kind];
+  return { base: k.base, flags: [...k.flags, ...a.flags] };
+}
+
+export function resolveRetType(r: HelperRetRow): ResolvedType<RetBaseKind> {
+  const k = RET_KINDS[r.kind];
+  return { base: k.base, flags: [...k.flags, ...r.flags] };
+}
+
+/** The selection rows (program types and struct_ops types) in table order. */
+export function helperSelectors(): readonly HelperSelectionRow[] {
+  return HELPER_SELECTION;
+}
+
+/** The kernel's bit value of a set of modifier flags (BIT(n + BPF_BASE_TYPE_BITS) each). */
+export function typeFlagMask(flags: readonly TypeFlag[]): number {
+  let mask = 0;
+  for (const f of flags) mask |= 2 ** TYPE_FLAGS[f];
+  return mask;
+}
