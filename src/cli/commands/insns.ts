@@ -1,10 +1,11 @@
 // `bpfverify insns`: each program's final instructions after libbpf-style
-// loading (relocations, CO-RE, subprogram appending), as text or JSON lines.
+// loading (relocations, CO-RE, subprogram appending), as the kernel's
+// disassembly or as JSON lines.
 import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { loadBtfFile, loadBundledVmlinuxBtf, type Btf } from "../../btf/index.js";
 import { elfSectionBytes } from "../../elf/index.js";
-import { rawInsnsToHex, type RawInsn } from "../../isa/raw.js";
+import { printBpfInsn, rawInsnsToHex, verifierInsnCallbacks } from "../../isa/index.js";
 import { loadObject, mapTypeName, type LoadedProgram } from "../../loader/index.js";
 import { InputError } from "../../util/errors.js";
 import type { CliIo } from "../io.js";
@@ -45,22 +46,22 @@ export function programJson(file: string, p: LoadedProgram): InsnsJson {
   };
 }
 
-/** Until the ISA disassembler lands: index, raw hex and the fields of each slot. */
-function formatInsn(i: number, ins: RawInsn): string {
-  const hex = rawInsnsToHex([ins]);
-  const code = ins.code.toString(16).padStart(2, "0");
-  return `${String(i).padStart(5)}: ${hex}  (${code}) dst=r${ins.dst} src=r${ins.src} off=${ins.off} imm=${ins.imm}`;
-}
-
-function programText(file: string, p: LoadedProgram): string {
+/** The kernel's instruction text ("N: (b7) r0 = 0"), kfunc calls named from the target or module BTF. */
+function programText(file: string, p: LoadedProgram, target: Btf, modules: readonly { name: string; btf: Btf }[]): string {
   const lines = [`${file}: program ${p.name} (section ${p.section}, ${p.progTypeName}/${p.expectedAttachTypeName}${p.attachTo ? `, attach ${p.attachTo}` : ""}), ${p.insns.length} insns`];
   p.maps.forEach((m, i) => lines.push(`  map #${i}: ${m.name} ${mapTypeName(m.type)} key=${m.keySize} value=${m.valueSize} max_entries=${m.maxEntries}`));
-  const subAt = new Map(p.subprogs.map((s) => [s.insnOff, s.name]));
-  p.insns.forEach((ins, i) => {
-    const sub = subAt.get(i);
-    if (sub !== undefined) lines.push(`  ; subprog ${sub}`);
-    lines.push(formatInsn(i, ins));
+  const cbs = verifierInsnCallbacks((fdIdx, id) => {
+    const btf = fdIdx === 0 ? target : modules.find((m) => m.name === p.fdArray[fdIdx])?.btf;
+    return btf?.hasType(id) ? btf.typeName(id) : undefined;
   });
+  const subAt = new Map(p.subprogs.map((s) => [s.insnOff, s.name]));
+  for (let i = 0; i < p.insns.length; i++) {
+    const sub = subAt.get(i);
+    if (sub !== undefined) lines.push(`; ${sub}:`);
+    const ins = p.insns[i]!;
+    lines.push(`${i}: ${printBpfInsn(ins, p.insns[i + 1], cbs)}`);
+    if (ins.code === 0x18) i++; // ld_imm64 takes two slots and one line
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -109,7 +110,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   for (const file of args.positionals) {
     try {
       const obj = loadObject(file, { targetBtf, moduleBtfs, file });
-      for (const p of obj.programs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p));
+      for (const p of obj.programs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       io.err(`bpfverify insns: ${e.message}\n`);
