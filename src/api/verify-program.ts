@@ -103,6 +103,17 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
     insnText: (insns, i) => printBpfInsn(insns[i]!, insns[i + 1], cbs) + "\n",
     setup: (env) => {
       env.helperLookup = helperLookupFor(prog);
+      // Subprogram names and linkage come from func_info's FUNC types (kernel: bpf_check_btf_info).
+      const btf = prog.btf;
+      if (btf) {
+        for (const fi of prog.funcInfo) {
+          const i = env.findSubprog(fi.insnOff);
+          if (i < 0) continue;
+          const t = btf.type(fi.typeId) as { name?: string; linkage?: number };
+          env.subprogs[i]!.name = t.name ?? "";
+          env.subprogs[i]!.isGlobal = t.linkage === 1;
+        }
+      }
     },
   };
   return verify(input, vopts);

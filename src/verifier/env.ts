@@ -20,6 +20,7 @@ import { regSmin, tnumIsConst, cnum64FromSRange, cnum32FromSRange } from "./stat
 import { tnumStr } from "./log/print-state.js";
 import { checkHelperCall as checkHelperCallImpl, type HelperLookup } from "./calls/helper.js";
 import { regBoundsSync } from "./ops/scalar-ops.js";
+import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
 export interface WalkAux {
@@ -286,8 +287,8 @@ export class VerifierEnv {
   kfuncSpinAllowed(_imm: number): boolean {
     return notModelled("kfuncs under a spin lock");
   }
-  checkFuncCall(_insn: RawInsn): InsnResult {
-    return notModelled("BPF-to-BPF calls");
+  checkFuncCall(insn: RawInsn): InsnResult {
+    return checkFuncCallImpl(this, insn);
   }
   checkKfuncCall(_insn: RawInsn): InsnResult {
     return notModelled("kfunc calls");
@@ -397,7 +398,7 @@ export class VerifierEnv {
     return notModelled("gotox");
   }
   prepareFuncExit(): void {
-    notModelled("return from a subprogram");
+    prepareFuncExitImpl(this);
   }
   programReturnsVoid(): boolean {
     const t = this.input.progType;
