@@ -15,7 +15,8 @@ const S64_MAX = (1n << 63n) - 1n;
 const S32_MIN = -(1n << 31n);
 const S32_MAX = (1n << 31n) - 1n;
 
-const hex = (v: bigint): string => (v === 0n ? "0" : "0x" + v.toString(16));
+// The kernel's vsnprintf prints %#llx of 0 as "0x0" (glibc would print "0").
+const hex = (v: bigint): string => "0x" + v.toString(16);
 
 /** kernel: verbose_unum — decimal up to U16_MAX, else %#llx. */
 export function fmtUnum(v: bigint): string {

@@ -158,33 +158,39 @@ function adjustPtrMinMaxVals(env: VerifierEnv, insn: RawInsn, ptr: RegState, off
   S.regBoundsSync(dst);
 }
 
-/** kernel: maybe_fork_scalars — `x & K` / `x | K` with x in [-1, 0] explores x=0 and x=-1 separately. */
-function maybeForkScalars(env: VerifierEnv, insn: RawInsn, dst: RegState): void {
-  let alu32: boolean;
-  if (regSmin(dst) === -1n && regSmax(dst) === 0n) alu32 = false;
-  else if (regS32Min(dst) === -1n && regS32Max(dst) === 0n) alu32 = true;
-  else return;
-  const branch = pushStack(env, env.insnIdx, env.insnIdx, false);
-  const breg = branch.frame[branch.curframe]!.regs[insn.dst]!;
-  if (alu32) {
-    S.markReg32Known(breg, 0n);
-    S.markReg32Known(dst, U32_MAX);
-  } else {
-    markRegKnown(breg, 0n);
-    markRegKnown(dst, (1n << 64n) - 1n);
-  }
+/** kernel: __mark_reg_known's memset — id, parent_id and delta go with the old value. */
+function clearIds(r: RegState): void {
+  r.id = 0;
+  r.parentId = 0;
+  r.delta = 0;
 }
 
-/** kernel: adjust_scalar_min_max_vals (the math lives in the scalar domain). */
+/**
+ * kernel: adjust_scalar_min_max_vals. The math (and which ops are computable,
+ * and maybe_fork_scalars' split of [-1, 0]) is the scalar domain's; the
+ * register and the forked state are updated here.
+ */
 function adjustScalarMinMaxVals(env: VerifierEnv, insn: RawInsn, dst: RegState, src: RegState): void {
   const op = bpfOp(insn.code);
   const alu32 = bpfClass(insn.code) !== BPF_ALU64;
-  if (!S.isSafeToComputeDstRegRange(op, alu32, src)) {
+  const r = S.scalarAlu(dst, src, op, alu32, insn.off, insn.imm, (insn.code & BPF_X) !== 0);
+  if (r.markedUnknown) {
     markRegUnknown(dst, env.bpfCapable);
     return;
   }
-  if ((op === BPF_AND || op === BPF_OR) && tnumIsConst(src.varOff)) maybeForkScalars(env, insn, dst);
-  S.scalarAlu(dst, src, op, alu32, insn.off, insn.imm);
+  if (r.forkDst) {
+    // The pushed state re-runs this insn with dst on the other side of the split.
+    const branch = pushStack(env, env.insnIdx, env.insnIdx, false);
+    const breg = branch.frame[branch.curframe]!.regs[insn.dst]!;
+    breg.varOff = r.forkDst.varOff;
+    breg.r64 = r.forkDst.r64;
+    breg.r32 = r.forkDst.r32;
+    if (r.forkClearId) clearIds(breg);
+  }
+  dst.varOff = r.value.varOff;
+  dst.r64 = r.value.r64;
+  dst.r32 = r.value.r32;
+  if (r.clearId) clearIds(dst);
 }
 
 /** kernel: adjust_reg_min_max_vals */

@@ -15,9 +15,26 @@ const U64 = (1n << 64n) - 1n;
 const U32 = (1n << 32n) - 1n;
 
 /** The scalar domain's register-level operations (provided by src/verifier/scalar). */
+/** A register's value part, as the scalar domain sees it. */
+export interface ScalarValue {
+  varOff: Tnum;
+  r64: Cnum;
+  r32: Cnum;
+}
+
+/** What adjust_scalar_min_max_vals did (kernel semantics, see src/verifier/scalar/alu.ts). */
+export interface AluOutcome {
+  value: ScalarValue;
+  markedUnknown: boolean;
+  clearId: boolean;
+  /** maybe_fork_scalars: the dst value of the state pushed at this insn. */
+  forkDst?: ScalarValue;
+  forkClearId?: boolean;
+}
+
 export interface ScalarDomain {
   regBoundsSync(reg: RegState): void;
-  scalarAlu(dst: RegState, src: RegState, op: number, alu32: boolean, off: number, imm: number): void;
+  scalarAlu(dst: RegState, src: RegState, op: number, alu32: boolean, off: number, imm: number, toBe: boolean): AluOutcome;
   coerceRegToSize(reg: RegState, size: number): void;
   coerceRegToSizeSx(reg: RegState, size: number): void;
   coerceSubregToSizeSx(reg: RegState, size: number): void;
@@ -45,8 +62,9 @@ function D(): ScalarDomain {
 }
 
 export const regBoundsSync = (r: RegState): void => D().regBoundsSync(r);
-export const scalarAlu = (dst: RegState, src: RegState, op: number, alu32: boolean, off: number, imm: number): void =>
-  D().scalarAlu(dst, src, op, alu32, off, imm);
+/** toBe: BPF_END's source bit (BPF_TO_BE) on a BPF_ALU-class insn. */
+export const scalarAlu = (dst: RegState, src: RegState, op: number, alu32: boolean, off: number, imm: number, toBe = false): AluOutcome =>
+  D().scalarAlu(dst, src, op, alu32, off, imm, toBe);
 export const coerceRegToSize = (r: RegState, size: number): void => D().coerceRegToSize(r, size);
 export const coerceRegToSizeSx = (r: RegState, size: number): void => D().coerceRegToSizeSx(r, size);
 export const coerceSubregToSizeSx = (r: RegState, size: number): void => D().coerceSubregToSizeSx(r, size);
@@ -118,7 +136,7 @@ export function regBoundsSanityCheck(env: VerifierEnv, reg: RegState, ctx: strin
   }
   const msg = D().invariantViolation(reg);
   if (!msg) return;
-  const hx = (v: bigint) => (v === 0n ? "0" : "0x" + v.toString(16));
+  const hx = (v: bigint) => "0x" + v.toString(16);
   const text = `REG INVARIANTS VIOLATION (${ctx}): ${msg} r64={.base=${hx(reg.r64.base)}, .size=${hx(reg.r64.size)}} r32={.base=${hx(reg.r32.base)}, .size=${hx(reg.r32.size)}} var_off=(${hx(reg.varOff.value)}, ${hx(reg.varOff.mask)})`;
   if (env.testRegInvariants) verifierBug(env, text);
   env.verbose(`verifier bug: ${text}\n`);
