@@ -167,3 +167,29 @@ test("fastcall: spill/fill pairs around a fastcall helper are marked", () => {
   const slow = run(insns, { helper: () => ({ ...helper(), fastcall: false }) }).r;
   assert.ok(slow.ok && slow.env.aux[2]!.fastcallSpillsNum === 0 && slow.env.subprogs[0]!.keepFastcallStack);
 });
+
+test("stack liveness: use/def listing and the walk's slot-alive query", async () => {
+  const { liveStackQueryInit, stackSlotAlive } = await import("./index.js");
+  // r1 = 0; *(u64 *)(r10 -8) = r1; r0 = *(u64 *)(r10 -8); exit
+  const insns = [movK(1, 0), I(0x7b, 10, 1, -8), I(0x79, 0, 10, -8), exit()];
+  const { r, text } = run(insns, { printInsn: (_p, i) => `insn${i}\n`, subprogName: () => "main" });
+  assert.ok(r.ok);
+  // "%3d: " + insn, padded by bpf_vlog_alignment(10) = 40 - 10 - 1 = 29 spaces, then ';'.
+  const listing = text.slice(text.indexOf("stack use/def"), text.indexOf("Live regs"));
+  assert.equal(
+    listing,
+    "stack use/def subprog#0 main (d0,cs0):\n" +
+      "  0: insn0\n" +
+      `  1: insn1${" ".repeat(29)}; def: fp0-8\n` +
+      `  2: insn2${" ".repeat(29)}; use: fp0-8\n` +
+      "  3: insn3\n",
+  );
+  assert.match(text, /^func#0 @0\ntopo_order\[0\] = main\nsubprog#0: analyzing \(depth 0\)\.\.\.\n/);
+  const alive = (at: number, half: number) =>
+    stackSlotAlive(r.env, liveStackQueryInit(r.env, r.liveness, [{ subprogno: 0, callsite: 0 }], at), 0, half);
+  assert.equal(alive(2, 0), true); // read by insn 2
+  assert.equal(alive(2, 1), true);
+  assert.equal(alive(2, 2), false); // fp-16 is never read
+  assert.equal(alive(1, 0), false); // overwritten by insn 1 before the read
+  assert.equal(alive(3, 0), false);
+});
