@@ -29,8 +29,8 @@ export async function main(argv, io) {
         if (!api.isTest(spec)) continue;
         const j = api.judge(spec, api.testLoaderView(p, log));
         results.push(j.result);
-        const description = spec.ok ? (spec.spec.priv.description ?? null) : null;
-        io.out(JSON.stringify({ file, program: p.program, description, result: j.result, reason: j.reason }) + "\n");
+        const description = spec.ok ? spec.spec.priv.description : undefined;
+        io.out(api.formatTestJson(api.testLine(file, p.program, description, j)) + "\n");
       } else if (cmd === "verify") {
         io.out(
           JSON.stringify({

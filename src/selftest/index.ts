@@ -30,3 +30,5 @@ export type {
   RecordedJudgement,
 } from "./corpus.js";
 export { objectBtf, programDeclTags } from "./btf-tags.js";
+export { formatTestJson, formatTestText, testLine } from "./report.js";
+export type { TestLine } from "./report.js";

@@ -116,3 +116,15 @@ test("stats lines of BPF_LOG_STATS are stripped; the error line is the last befo
 test("summary line", () => {
   assert.equal(summaryLine(tally(["pass", "pass", "fail", "skip"])), "2 passed, 1 failed, 1 skipped");
 });
+
+test("test output lines: JSON fields of issue 4 item 8, unchecked parts shown, never as passed", async () => {
+  const { formatTestJson, formatTestText, testLine } = await import("./report.js");
+  const s = parseTestSpec("p", tags("test_expect_success", "test_retval=1"));
+  const t = testLine("objs/x.bpf.o", "p", "desc", judge(s, { loaded: true, log: "" }));
+  assert.deepEqual(JSON.parse(formatTestJson(t)), {
+    file: "objs/x.bpf.o", program: "p", description: "desc", result: "pass", reason: "load succeeded as expected", unchecked: ["retval=1"],
+  });
+  assert.equal(formatTestText(t), 'PASS x.bpf.o/p "desc" (unchecked: retval=1)');
+  const f = testLine("x.bpf.o", "p", undefined, judge(s, { loaded: false, log: "" }));
+  assert.equal(formatTestText(f), "FAIL x.bpf.o/p: unexpected_load_failure");
+});
