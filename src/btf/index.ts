@@ -55,3 +55,5 @@ export { CORE_POISON_IMM, coreApplyToInsn } from "./core/patch.js";
 export type { CoreInsn, CorePatch } from "./core/patch.js";
 export { btfNameValidIdentifier, kernelBtfCheckFuncs } from "./kcheck.js";
 export type { KernelBtfCheck, KernelBtfCheckOptions } from "./kcheck.js";
+export { btfResolveSizeEx, btfStructAccess, btfStructIdsMatch, btfStructWalk } from "./struct-walk.js";
+export type { StructAccessResult, StructWalkError, StructWalkFlag, StructWalkResult } from "./struct-walk.js";
