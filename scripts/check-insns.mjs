@@ -82,6 +82,18 @@ function compareMaps(rec, wantMaps, maps) {
   });
   if (got.length > wantMaps.length) mapDiffs.push(`${rec.object}/${rec.program}: ${got.length - wantMaps.length} extra maps`);
 }
+let attrChecked = 0, attrSame = 0;
+const attrDiffs = [];
+/** BPF_PROG_LOAD attributes libbpf derived from the section and the target BTF. */
+function compareAttr(rec, p) {
+  const ka = rec.kernel_attr;
+  if (!rec.kernel_reached || !ka) return;
+  attrChecked++;
+  const want = `prog_type=${ka.prog_type} expected_attach_type=${ka.expected_attach_type} attach_btf_id=${ka.attach_btf_id} module=${ka.attach_btf_obj_fd !== 0}`;
+  const got = `prog_type=${p.progTypeNum} expected_attach_type=${p.expectedAttachTypeNum} attach_btf_id=${p.attachBtfId} module=${p.attachBtfModule !== null}`;
+  if (got === want && p.attachError === null) attrSame++;
+  else attrDiffs.push(`${rec.object}/${rec.program}: got ${got}${p.attachError ? ` (${p.attachError})` : ""}, want ${want}`);
+}
 const failures = [];
 const errorCounts = new Map();
 const customBtf = new Map();
@@ -117,6 +129,7 @@ for (const [object, recs] of byObject) {
     }
     const want = normalize(r);
     compareMaps(r, want.maps, p.maps);
+    compareAttr(r, p);
     const got = p.insns;
     const lines = [];
     if (got.length !== want.insns.length) lines.push(`length: got ${got.length}, want ${want.insns.length}`);
@@ -146,6 +159,11 @@ if (mapDiffs.length) {
   for (const d of mapDiffs.slice(0, Number(process.env.MAPDIFFS ?? 20))) console.log(`  ${d}`);
 }
 console.log(`\nmaps identical (name, type, key/value size, max_entries): ${mapsSame}/${mapsChecked}`);
+if (attrDiffs.length) {
+  console.log("\nload attribute differences (first 20):");
+  for (const d of attrDiffs.slice(0, Number(process.env.MAPDIFFS ?? 20))) console.log(`  ${d}`);
+}
+console.log(`load attributes identical (prog/attach type, attach_btf_id): ${attrSame}/${attrChecked} programs that reached the kernel`);
 const rate = total ? (100 * same) / total : 0;
 console.log(`\nidentical: ${same}/${total} programs (${rate.toFixed(2)}%), load errors: ${loadErr}`);
 process.exitCode = rate >= 99 ? 0 : 1;

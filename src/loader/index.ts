@@ -6,18 +6,21 @@ import { readFileSync } from "node:fs";
 import { loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
 import type { RawInsn } from "../isa/raw.js";
 import { InputError } from "../util/errors.js";
+import { resolveAttach, type AttachInfo } from "./attach.js";
 import { kernelBtfFixups, type KernelBtfFixups } from "./btf-fixups.js";
 import { applyCoreRelos, type CoreResult } from "./core.js";
 import { resolveExterns, type TargetKernel } from "./externs.js";
 import { linkProgram, type FuncInfoRec, type LineInfoRec } from "./link.js";
 import type { LoaderMap } from "./maps.js";
-import { parseObject, type ParsedObject } from "./object.js";
-import { attachTypeName, programKind, progTypeName, type BpfAttachType, type BpfProgType, type SecDefFlag } from "./sections.js";
+import { parseObject, type ObjFunction, type ParsedObject } from "./object.js";
+import { attachTypeName, programKind, progTypeName, type ProgramKind, type BpfAttachType, type BpfProgType, type SecDefFlag } from "./sections.js";
 
 export { parseObject } from "./object.js";
 export { kernelBtfFixups } from "./btf-fixups.js";
+export { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS } from "./attach.js";
+export type { AttachInfo } from "./attach.js";
 export type { KernelBtfFixups } from "./btf-fixups.js";
-export type { ObjFunction, ParsedObject, Relo } from "./object.js";
+export type { ObjFunction, ParsedObject, Relo, StructOpsSlot } from "./object.js";
 export { linkProgram, POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE } from "./link.js";
 export type { AppendedSubprog, FuncInfoRec, LineInfoRec, LinkedProgram } from "./link.js";
 export type { Extern, TargetKernel } from "./externs.js";
@@ -43,7 +46,7 @@ export interface LoadOptions {
   kconfig?: Readonly<Record<string, string>>;
 }
 
-export interface LoadedProgram {
+export interface LoadedProgram extends AttachInfo {
   name: string;
   /** ELF section (without a leading '?'). */
   section: string;
@@ -112,12 +115,14 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
   if (ext.kconfigData && parsed.kconfigMapIdx >= 0) parsed.maps[parsed.kconfigMapIdx]!.initialValue = ext.kconfigData;
   const core = applyCoreRelos(parsed, target, options.coreBtf);
   const btfFixups = kernelBtfFixups(parsed);
+  const kinds = new Map<ObjFunction, ProgramKind>();
+  for (const fn of parsed.functions) if (!fn.isSubprog) kinds.set(fn, programKind(fn.secName));
+  const attach = resolveAttach(parsed, target, kinds);
   const programs: LoadedProgram[] = [];
-  for (const fn of parsed.functions) {
-    if (fn.isSubprog) continue;
+  for (const [fn, kind] of kinds) {
     const linked = linkProgram(parsed, fn, (f) => core.insnsOf(f));
-    const kind = programKind(fn.secName);
     programs.push({
+      ...attach.get(fn)!,
       name: fn.name,
       section: fn.secName,
       progType: kind.progType,

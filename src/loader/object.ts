@@ -80,6 +80,17 @@ export interface ParsedObject {
   arenaDataSize: number;
   kconfigMapIdx: number;
   jumptables: Uint8Array | undefined;
+  /** Function pointers of struct_ops maps, in relocation order. */
+  structOpsSlots: StructOpsSlot[];
+}
+
+/** One `.struct_ops` function pointer set to a program (libbpf: st_ops->progs[member_idx]). */
+export interface StructOpsSlot {
+  mapIdx: number;
+  /** The member in the object's struct type. */
+  memberName: string;
+  memberIdx: number;
+  prog: ObjFunction;
 }
 
 export interface ParseOptions {
@@ -114,6 +125,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ParsedO
   const dataSecs: { sec: ElfSection; kind: "data" | "rodata" | "bss" }[] = [];
   const stOpsSecs: ElfSection[] = [];
   const relSecs: ElfSection[] = [];
+  const stOpsRelSecs: ElfSection[] = [];
   const functions: ObjFunction[] = [];
 
   for (const sec of elf.sections) {
@@ -147,6 +159,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ParsedO
       if (sec.info >= elf.sections.length) throw new InputError("ELF_BAD_RELO", `relocation section targets section #${sec.info}`, { ...where, section: name });
       const target = elf.sections[sec.info]!;
       if (target.flags & SHF_EXECINSTR) relSecs.push(sec);
+      else if (/^\.rel\??\.struct_ops(\.link)?$/.test(name)) stOpsRelSecs.push(sec);
     } else if (sec.type === SHT_NOBITS && (name === ".bss" || name.startsWith(".bss."))) {
       dataSecs.push({ sec, kind: "bss" });
     }
@@ -199,6 +212,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ParsedO
     arenaDataSize: arenaSec ? arenaSec.size : 0,
     kconfigMapIdx,
     jumptables,
+    structOpsSlots: [],
   };
   if (arenaSec && arenaMapIdx >= 0) {
     const arena = maps[arenaMapIdx]!;
@@ -206,6 +220,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ParsedO
   }
   for (const rs of relSecs) collectProgRelos(obj, rs, mapsShndx, arenaSec?.index ?? -1, jumptablesShndx, where);
   for (const f of functions) f.relos.sort((a, b) => a.insnIdx - b.insnIdx);
+  for (const rs of stOpsRelSecs) collectStructOpsRelos(obj, rs, where);
   return obj;
 }
 
@@ -353,5 +368,28 @@ function collectProgRelos(obj: ParsedObject, rs: ElfSection, mapsShndx: number, 
       fail(isData ? `data relo failed to find map for section '${secName}'` : `bad data relo against section '${secName}'`);
     }
     prog.relos.push({ kind: "data", insnIdx, mapIdx, symOff: sym.value });
+  });
+}
+
+/** libbpf: bpf_object__collect_st_ops_relos */
+function collectStructOpsRelos(obj: ParsedObject, rs: ElfSection, where: Where): void {
+  const elf = obj.elf;
+  elf.rels(rs).forEach((rel, i) => {
+    const w = { ...where, section: rs.name, offset: rs.offset + i * 16 };
+    const sym = elf.symbols[rel.symIdx]!;
+    const mapIdx = obj.maps.findIndex((m) => m.kind === "struct_ops" && m.secIdx === rs.info && rel.offset >= m.secOffset && rel.offset < m.secOffset + (m.initialValue?.length ?? 0));
+    if (mapIdx < 0) throw new InputError("STRUCT_OPS_RELO", `struct_ops reloc: cannot find map at rel->r_offset ${rel.offset}`, w);
+    const map = obj.maps[mapIdx]!;
+    if (sym.shndx >= SHN_LORESERVE) throw new InputError("STRUCT_OPS_RELO", `struct_ops reloc ${map.name}: rel->r_offset ${rel.offset} shdr_idx ${sym.shndx} unsupported non-static function`, w);
+    if (sym.value % INSN_SIZE) throw new InputError("STRUCT_OPS_RELO", `struct_ops reloc ${map.name}: invalid target program offset ${sym.value}`, w);
+    const st = obj.btf!.type(map.btfTypeId);
+    const moff = (rel.offset - map.secOffset) * 8;
+    const memberIdx = st.kind === "STRUCT" ? st.members.findIndex((m) => m.bitOffset === moff) : -1;
+    if (memberIdx < 0 || st.kind !== "STRUCT") throw new InputError("STRUCT_OPS_RELO", `struct_ops reloc ${map.name}: cannot find member at moff ${moff / 8}`, w);
+    const member = st.members[memberIdx]!;
+    const insn = sym.value / INSN_SIZE;
+    const prog = obj.functions.find((f) => f.secIdx === sym.shndx && insn >= f.secInsnOff && insn < f.secInsnOff + f.secInsnCnt);
+    if (!prog) throw new InputError("STRUCT_OPS_RELO", `struct_ops reloc ${map.name}: cannot find prog at shdr_idx ${sym.shndx} to relocate func ptr ${member.name}`, w);
+    obj.structOpsSlots.push({ mapIdx, memberName: member.name, memberIdx, prog });
   });
 }
