@@ -3,7 +3,7 @@
 // index is what poisoned calls carry), then resolve ksyms through the target
 // BTF (vmlinux first, then the module BTFs) and kconfig values from the profile.
 
-import { BTF_KIND, coreEssentialName, resolveSize, skipModsAndTypedefs, type Btf } from "../btf/index.js";
+import { BTF_KIND, btfKindStr, coreEssentialName, coreTypesAreCompat, resolveSize, skipModsAndTypedefs, type Btf } from "../btf/index.js";
 import type { ElfSymbol } from "../elf/index.js";
 import { InputError, type Where } from "../util/errors.js";
 import { STB_GLOBAL, STB_WEAK, STT_NOTYPE, SHN_UNDEF } from "../elf/index.js";
@@ -206,6 +206,23 @@ export function resolveExterns(externs: Extern[], objBtf: Btf | undefined, targe
         ? `extern (func ksym) '${ext.name}': not found in kernel or module BTFs`
         : `extern (var ksym) '${ext.name}': not found in kernel BTF`, where);
     }
+    // libbpf: bpf_core_types_are_compat between the declaration and the kernel's type.
+    const kernType = ext.isFunc ? found.btf.sizeOrType(found.id) : skipModsAndTypedefs(found.btf, found.btf.sizeOrType(found.id));
+    let compat: boolean;
+    try {
+      compat = coreTypesAreCompat(objBtf, ext.ksymTypeId, found.btf, kernType);
+    } catch {
+      compat = false; // too deep: libbpf's -EINVAL, which it treats as incompatible
+    }
+    if (!compat) {
+      if (ext.isFunc) {
+        if (ext.isWeak) continue;
+        throw new InputError("EXTERN_INCOMPATIBLE", `extern (func ksym) '${ext.name}': func_proto [${ext.ksymTypeId}] incompatible with ${found.module?.name ?? "vmlinux"} [${kernType}]`, where);
+      }
+      const lt = objBtf.type(ext.ksymTypeId);
+      const tt = found.btf.type(kernType);
+      throw new InputError("EXTERN_INCOMPATIBLE", `extern (var ksym) '${ext.name}': incompatible types, expected [${ext.ksymTypeId}] ${btfKindStr(objBtf.kindNum(ext.ksymTypeId))} ${lt.name}, but kernel has [${kernType}] ${btfKindStr(found.btf.kindNum(kernType))} ${tt.name}`, where);
+    }
     if (ext.isFunc && found.module) {
       let idx = modIdx.get(found.module.name);
       if (idx === undefined) {
@@ -221,6 +238,20 @@ export function resolveExterns(externs: Extern[], objBtf: Btf | undefined, targe
     ext.kernelBtfId = found.id;
     ext.kernelBtf = found.btf;
     ext.kernelBtfName = found.module?.name ?? "vmlinux";
+  }
+  // A typed ksym variable of a module: the kernel receives that module's BTF fd in the
+  // ld_imm64; bpfverify has no fds and numbers module BTFs through fd_array instead
+  // (slots after libbpf's kfunc ones, so kfunc numbering is unchanged).
+  for (const ext of externs) {
+    if (ext.kind !== "ksym" || ext.isFunc || !ext.isSet || ext.kernelBtfName === undefined || ext.kernelBtfName === "vmlinux") continue;
+    let idx = modIdx.get(ext.kernelBtfName);
+    if (idx === undefined) {
+      if (fdArray.length === 0) fdArray.push("");
+      idx = fdArray.length;
+      fdArray.push(ext.kernelBtfName);
+      modIdx.set(ext.kernelBtfName, idx);
+    }
+    ext.btfFdIdx = idx;
   }
   for (const ext of externs) {
     if (!ext.isSet && !ext.isWeak) throw new InputError("EXTERN_NOT_RESOLVED", `extern '${ext.name}' (strong): not resolved`, where);
