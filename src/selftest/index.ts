@@ -7,7 +7,7 @@ export { validateMsgs } from "./msgs.js";
 export type { MsgCheck, MsgStatus } from "./msgs.js";
 export { TEST_LOADER_LOG_BUF_SZ, isTest, judge, loadPlan, skipReason, summaryLine, tally } from "./judge.js";
 export type { JudgeEnv, Judgement, LoadOutcome, LoadPlan, Tally, TestResult } from "./judge.js";
-export { firstErrorLine, specForProgram, stripStatsLines, testLoaderView } from "./recorded.js";
+export { firstErrorLine, specForProgram, stripStatsLines, testLoaderView, withOverlay } from "./recorded.js";
 export type { RecordedView } from "./recorded.js";
 export {
   corpusDir,
@@ -32,3 +32,5 @@ export type {
 export { objectBtf, programDeclTags } from "./btf-tags.js";
 export { formatTestJson, formatTestText, testLine } from "./report.js";
 export type { TestLine } from "./report.js";
+export { objectSpecs, runObjectTests } from "./run.js";
+export type { ObjectProgram, ProgramSpec, VerifyFn, VerifyRequest } from "./run.js";

@@ -62,13 +62,19 @@ export function testLoaderView(p: CorpusProgram, recordedLog: string): RecordedV
  * itself, the expectations-overlay.tsv row turned into the equivalent tags.
  */
 export function specForProgram(p: CorpusProgram, overlay?: OverlayRow): SpecResult {
-  let tags = p.annotations;
+  return parseTestSpec(p.program, withOverlay(p.annotations, overlay), { progType: p.progType });
+}
+
+/**
+ * The tags a program is judged by: its own, or when it has no test_expect_* tags and an overlay
+ * row exists (a prog_test that checks the program itself, with strstr), the row as tags.
+ */
+export function withOverlay(tags: readonly string[], overlay: OverlayRow | undefined): readonly string[] {
   const annotated = tags.some((t) => (skipDeclTagPrefix(t) ?? "").startsWith("test_expect"));
-  if (overlay && !annotated) {
-    tags = [`comment:0:test_expect_${overlay.expect}`];
-    if (overlay.msg) tags = [...tags, `comment:1:test_expect_msg=${overlay.msg}`];
-  }
-  return parseTestSpec(p.program, tags, { progType: p.progType });
+  if (!overlay || annotated) return tags;
+  const out = [`comment:0:test_expect_${overlay.expect}`];
+  if (overlay.msg) out.push(`comment:1:test_expect_msg=${overlay.msg}`);
+  return out;
 }
 
 /**
