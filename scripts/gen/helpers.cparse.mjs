@@ -7,51 +7,84 @@
 
 /**
  * Resolves #if/#ifdef/#ifndef/#elif/#else/#endif the way a kernel with every
- * relevant CONFIG_* option enabled would (the selftests' config, which the
- * corpus kernel satisfies for BPF). Conditions that are not about CONFIG_*
- * (include guards, arch macros) keep their first branch.
- * Returns the text with inactive lines blanked (line numbers are kept) and
- * #define / #include lines removed.
+ * CONFIG_* option enabled would; conditions that are not about CONFIG_*
+ * (include guards, arch macros) keep their first branch. Which options the
+ * code under a line needs is kept: `guards[line]` (0-based) lists the
+ * CONFIG_* names of the enclosing `#ifdef CONFIG_X` / `#if IS_ENABLED(CONFIG_X)`
+ * / `#if defined(A) && defined(B)` blocks, so callers can turn them into
+ * conditions instead of assuming them.
+ * Returns {text, guards}: inactive and directive lines blanked, line numbers kept.
  */
 export function preprocess(src) {
-  const text = src.replace(/\\\r?\n/g, "  ");
-  const lines = text.split("\n");
+  const lines = src.split("\n");
   const out = [];
-  // each frame: {active, taken, parentActive}
+  const guards = [];
+  // each frame: {active, taken, configs}
   const stack = [];
   const active = () => stack.every((f) => f.active);
-  for (const line of lines) {
+  const currentGuards = () => stack.flatMap((f) => (f.active ? f.configs : []));
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
     const m = /^\s*#\s*(\w+)(.*)$/.exec(line);
     if (!m) {
       out.push(active() ? line : "");
+      guards.push(currentGuards());
       continue;
     }
-    const [, dir, rest] = m;
+    // a directive continued over several lines: read it whole, blank every line of it
+    let rest = m[2];
+    let j = i;
+    while (lines[j].endsWith("\\") && j + 1 < lines.length) {
+      rest = rest.replace(/\\$/, " ") + lines[++j];
+    }
+    const dir = m[1];
     if (dir === "if" || dir === "ifdef" || dir === "ifndef") {
       let v;
       if (dir === "ifdef") v = true;
       else if (dir === "ifndef") v = !/^\s*CONFIG_/.test(rest);
       else v = evalPpCond(rest);
-      stack.push({ active: v, taken: v });
+      stack.push({ active: v, taken: v, configs: dir === "ifndef" ? [] : positiveConfigs(dir === "ifdef" ? `defined(${rest.trim()})` : rest) });
     } else if (dir === "elif") {
       const f = stack[stack.length - 1];
       if (f) {
         const v = !f.taken && evalPpCond(rest);
         f.active = v;
         f.taken = f.taken || v;
+        f.configs = positiveConfigs(rest);
       }
     } else if (dir === "else") {
       const f = stack[stack.length - 1];
       if (f) {
         f.active = !f.taken;
         f.taken = true;
+        f.configs = [];
       }
     } else if (dir === "endif") {
       stack.pop();
     }
-    out.push("");
+    for (let k = i; k <= j; k++) {
+      out.push("");
+      guards.push(currentGuards());
+    }
+    i = j;
   }
-  return out.join("\n");
+  return { text: out.join("\n"), guards };
+}
+
+// The CONFIG_* options a condition requires when it is a plain conjunction of
+// `defined(CONFIG_X)` / `IS_ENABLED(CONFIG_X)` / `IS_BUILTIN`/`IS_MODULE` terms; [] otherwise
+// (a negation or a disjunction cannot be read as "needs X").
+function positiveConfigs(cond) {
+  const c = cond.replace(/\/\*.*?\*\//g, "").replace(/\/\/.*$/, "").trim();
+  if (/\|\||!/.test(c)) return [];
+  const terms = c.split("&&").map((t) => t.trim().replace(/^\((.*)\)$/, "$1").trim());
+  const names = [];
+  for (const t of terms) {
+    const m = /^(?:defined|IS_ENABLED|IS_BUILTIN|IS_MODULE|IS_REACHABLE)\s*\(\s*(CONFIG_\w+)\s*\)$|^defined\s+(CONFIG_\w+)$|^(CONFIG_\w+)$/.exec(t);
+    if (!m) continue;
+    names.push(m[1] ?? m[2] ?? m[3]);
+  }
+  return names;
 }
 
 // Every CONFIG_* is taken as enabled; `!` of it is therefore false.
@@ -319,7 +352,7 @@ class Parser {
           this.next();
           const e = this.expr();
           this.expect(":");
-          return { k: "case", e };
+          return { k: "case", e, pos: t.pos };
         }
         case "default":
           this.next();

@@ -61,6 +61,7 @@ export function litKey(lit) {
     case "sleepable": return "sleepable";
     case "lockedDown": return `lockdown:${lit.what}`;
     case "iterTarget": return `iter:${lit.target}`;
+    case "config": return `config:${lit.name}`;
     default: return `expr:${lit.text}`;
   }
 }
@@ -169,7 +170,7 @@ export class Evaluator {
     const body = s.body.k === "block" ? s.body.body : [s.body];
     const labels = [];
     body.forEach((x, i) => {
-      if (x.k === "case") labels.push({ i, name: x.e.k === "id" ? x.e.name : x.e.text });
+      if (x.k === "case") labels.push({ i, name: x.e.k === "id" ? x.e.name : x.e.text, configs: x.configs ?? [] });
       else if (x.k === "default") labels.push({ i, name: null });
     });
     const def = labels.find((l) => l.name === null);
@@ -180,9 +181,30 @@ export class Evaluator {
     };
     for (const { v, st: s2 } of this.eval(s.e, st)) {
       if (v.k === "enum") {
-        const l = labels.find((x) => x.name === v.name) ?? def;
-        if (l) run(l.i, s2);
-        else out.push({ st: s2, c: "normal" });
+        // A label under `#ifdef CONFIG_X` is there only when X is set; without it
+        // the value falls to the next matching label or to default.
+        let cur = [s2];
+        for (const l of labels.filter((x) => x.name === v.name)) {
+          const next = [];
+          for (const s3 of cur) {
+            let on = [s3];
+            let offs = [];
+            for (const name of l.configs) {
+              const nOn = [];
+              for (const s4 of on) {
+                for (const { b, st: s5 } of forkLit(s4, { kind: "config", name })) (b ? nOn : offs).push(s5);
+              }
+              on = nOn;
+            }
+            for (const s4 of on) run(l.i, s4);
+            next.push(...offs);
+          }
+          cur = next;
+        }
+        for (const s3 of cur) {
+          if (def) run(def.i, s3);
+          else out.push({ st: s3, c: "normal" });
+        }
       } else if (v.k === "attach") {
         for (const l of labels) {
           if (l.name === null) continue;

@@ -84,6 +84,7 @@ function protoRow(def, lists, kinds) {
   };
   if (f.has("ret_btf_id")) row.ret.btfId = resolveBtfId(f.get("ret_btf_id"), lists);
   if (f.has("allowed")) row.allowed = f.get("allowed");
+  if (def.configs.length > 0) row.configs = def.configs;
   const known = new Set(["func", "gpl_only", "pkt_access", "might_sleep", "allow_fastcall", "ret_type", "ret_btf_id", "allowed",
     ...ARG_FIELDS.flatMap((i) => [`arg${i}_type`, `arg${i}_btf_id`, `arg${i}_size`])]);
   const unknown = [...f.keys()].filter((k) => !known.has(k));
@@ -217,6 +218,16 @@ export function generateHelpers(kernelSrc) {
   return { version, kinds, helpers, protos, selection, progTypes, attachTypes, warnings: [...ev.warnings], stats, files };
 }
 
+function configFuncs(protos, selection) {
+  const used = new Set();
+  for (const s of selection) for (const [, vs] of s.entries) for (const v of vs) for (const c of v.when) if (c.kind === "config") used.add(c.name);
+  const out = {};
+  for (const name of [...used].sort()) {
+    out[name] = [...new Set(protos.filter((p) => p.configs?.includes(name) && p.func).map((p) => p.func))].sort();
+  }
+  return out;
+}
+
 function renderHelpers(version, helpers, protos, selection) {
   const lines = [
     generatedHeader("scripts/gen/helpers.mjs", version, "include/uapi/linux/bpf.h ___BPF_FUNC_MAPPER, every `const struct bpf_func_proto`, the *_func_proto() selectors of the program types' verifier_ops"),
@@ -231,6 +242,12 @@ function renderHelpers(version, helpers, protos, selection) {
     "export const HELPER_PROTOS: readonly HelperProtoRow[] = [",
     ...protos.map((p) => `  ${JSON.stringify(p)},`),
     "];",
+    "",
+    "/**",
+    " * CONFIG_* options the selection depends on -> the helper functions (`.func`) defined only under them.",
+    " * A kernel whose BTF has none of an option's functions was built without it.",
+    " */",
+    `export const CONFIG_HELPER_FUNCS: Readonly<Record<string, readonly string[]>> = ${JSON.stringify(configFuncs(protos, selection))};`,
     "",
     "/** Per program type (or struct_ops): helper id -> the protos get_func_proto returns, with their conditions. */",
     "export const HELPER_SELECTION: readonly HelperSelectionRow[] = [",

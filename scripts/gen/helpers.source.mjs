@@ -59,14 +59,25 @@ export function scanTree(kernelSrc) {
     const rel = relative(kernelSrc, path);
     const interesting = raw.includes("bpf_func_proto") || raw.includes("bpf_verifier_ops") || raw.includes("bpf_iter_reg") || rel.startsWith("kernel/bpf/");
     if (!interesting) continue;
-    const src = stripComments(preprocess(raw));
-    const lineOf = (pos) => src.slice(0, pos).split("\n").length;
+    const pp = preprocess(raw);
+    const src = stripComments(pp.text);
+    const starts = [0];
+    for (let i = src.indexOf("\n"); i >= 0; i = src.indexOf("\n", i + 1)) starts.push(i + 1);
+    const lineOf = (pos) => {
+      let lo = 0, hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= pos) lo = mid; else hi = mid - 1;
+      }
+      return lo + 1;
+    };
+    const configsAt = (pos) => pp.guards[lineOf(pos) - 1] ?? [];
     for (const m of src.matchAll(PROTO_DEF)) {
       const open = m.index + m[0].length - 1;
       const close = matchBrace(src, open);
       const name = m[3];
       const key = name;
-      const def = { name, file: rel, line: lineOf(open), isStatic: Boolean(m[2]), fields: parseDesignated(src.slice(open + 1, close - 1)) };
+      const def = { name, file: rel, line: lineOf(open), configs: configsAt(m.index + m[0].length - 1), isStatic: Boolean(m[2]), fields: parseDesignated(src.slice(open + 1, close - 1)) };
       const list = protosByName.get(name) ?? [];
       list.push(def);
       protosByName.set(name, list);
@@ -83,6 +94,9 @@ export function scanTree(kernelSrc) {
       } catch (e) {
         body = { k: "unparsed", why: String(e instanceof Error ? e.message : e) };
       }
+      // guards around the whole function are the function's own; only the ones inside it select cases
+      const own = configsAt(open);
+      markCaseConfigs(body, (pos) => configsAt(pos).filter((c) => !own.includes(c)));
       const name = m[5];
       const f = { name, file: rel, line: lineOf(open), ret: m[3].startsWith("bool") ? "bool" : "proto", params: params.filter((p) => p !== "void").map((p) => /(\w+)\s*$/.exec(p)?.[1] ?? p), body, weak: Boolean(m[4]) };
       const prev = funcs.get(name);
@@ -99,8 +113,19 @@ export function scanTree(kernelSrc) {
     }
     collectBtfIdLists(src, btfIdLists);
   }
-  collectBtfIdLists(stripComments(preprocess(readFileSync(join(kernelSrc, "include/linux/btf_ids.h"), "latin1"))), btfIdLists);
+  collectBtfIdLists(stripComments(preprocess(readFileSync(join(kernelSrc, "include/linux/btf_ids.h"), "latin1")).text), btfIdLists);
   return { protos, protosByName, funcs, verifierOps, structOps, iterRegs, btfIdLists };
+}
+
+/** A `case` label inside `#ifdef CONFIG_X` exists only with X: note that on the label. */
+function markCaseConfigs(node, configsAt) {
+  if (node === null || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const n of node) markCaseConfigs(n, configsAt);
+    return;
+  }
+  if (node.k === "case" && typeof node.pos === "number") node.configs = configsAt(node.pos);
+  for (const key of ["body", "a", "b"]) if (node[key]) markCaseConfigs(node[key], configsAt);
 }
 
 // BTF_ID_LIST(name) followed by BTF_ID(kind, type) rows; BTF_ID_LIST_SINGLE(name, kind, type).

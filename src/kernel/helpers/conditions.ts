@@ -22,6 +22,12 @@ export interface LoadContext {
   readonly iterTarget?: string;
   /** For struct_ops programs: the struct_ops type name ("tcp_congestion_ops"). */
   readonly structOps?: string;
+  /**
+   * CONFIG_* options the target kernel was built without (default: none). For a kernel
+   * given by its BTF, configsOffFromBtf() works them out; Linux 7.2 as Debian builds it
+   * (the corpus kernel) lacks CONFIG_BPF_KPROBE_OVERRIDE.
+   */
+  readonly configsOff?: readonly string[];
   /** Values of conditions the generator kept as source text (Condition kind "expr"); default false. */
   readonly facts?: Readonly<Record<string, boolean>>;
 }
@@ -40,6 +46,7 @@ export function conditionHolds(c: Condition, ctx: LoadContext): boolean {
     case "sleepable": return (ctx.sleepable ?? false) === c.holds;
     case "lockedDown": return (ctx.lockedDown ?? []).includes(c.what) === c.holds;
     case "iterTarget": return (ctx.iterTarget === c.target) === c.holds;
+    case "config": return !(ctx.configsOff ?? []).includes(c.name) === c.holds;
     case "expr": return (ctx.facts?.[c.text] ?? false) === c.holds;
     default: return assertNever(c, "condition");
   }
@@ -58,6 +65,7 @@ export function formatCondition(c: Condition): string {
     case "sleepable": return c.holds ? "sleepable" : "not sleepable";
     case "lockedDown": return `${c.holds ? "" : "not "}locked down (${c.what})`;
     case "iterTarget": return `iterator target ${c.holds ? "is" : "is not"} "${c.target}"`;
+    case "config": return c.holds ? c.name : `!${c.name}`;
     case "expr": return c.holds ? c.text : `!(${c.text})`;
     default: return assertNever(c, "condition");
   }

@@ -16,7 +16,9 @@ import {
   resolveArgType,
   resolveRetType,
   typeFlagMask,
+  configsOffFromBtf,
 } from "./index.js";
+import { loadBundledVmlinuxBtf } from "../../btf/index.js";
 import { PROG_TYPES } from "../progtypes/index.js";
 
 describe("helper id table (___BPF_FUNC_MAPPER)", () => {
@@ -143,6 +145,19 @@ describe("spot checks against the 7.2 source", () => {
     const vs = helperVariants(helperByName("get_func_ip")!.id, "BPF_PROG_TYPE_KPROBE");
     assert.equal(vs.length, 3);
     assert.equal(new Set(vs.map((v) => v.proto)).size, 3);
+  });
+});
+
+describe("CONFIG_* guarded cases", () => {
+  it("bpf_override_return exists only with CONFIG_BPF_KPROBE_OVERRIDE (kernel/trace/bpf_trace.c)", () => {
+    const p = helperProtoByName("override_return", "BPF_PROG_TYPE_KPROBE");
+    assert.equal(p?.name, "bpf_override_return_proto");
+    assert.deepEqual(p?.configs, ["CONFIG_BPF_KPROBE_OVERRIDE"]);
+    assert.equal(helperProtoByName("override_return", "BPF_PROG_TYPE_KPROBE", undefined, { configsOff: ["CONFIG_BPF_KPROBE_OVERRIDE"] }), undefined);
+  });
+  it("the bundled 7.2 BTF (Debian's build) lacks exactly CONFIG_BPF_KPROBE_OVERRIDE among the options that matter", () => {
+    const btf = loadBundledVmlinuxBtf("7.2");
+    assert.deepEqual(configsOffFromBtf((name) => btf.findByNameKind(name, "FUNC") !== undefined), ["CONFIG_BPF_KPROBE_OVERRIDE"]);
   });
 });
 

@@ -2,7 +2,7 @@
 // program type, the `struct bpf_func_proto` the kernel's get_func_proto
 // callback returns, as generated from the 7.2 source.
 // kernel: get_helper_proto (verifier.c) -> env->ops->get_func_proto(func_id, prog)
-import { HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION } from "../generated/7.2/helpers.js";
+import { CONFIG_HELPER_FUNCS, HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION } from "../generated/7.2/helpers.js";
 import { ARG_KINDS, RET_KINDS, TYPE_FLAGS } from "../generated/7.2/helpers-kinds.js";
 import type { ProgTypeName } from "../progtypes/types.js";
 import { conditionsHold, type LoadContext } from "./conditions.js";
@@ -11,7 +11,7 @@ import type { ArgBaseKind, Condition, HelperArgRow, HelperIdRow, HelperProtoRow,
 export type * from "./types.js";
 export { conditionHolds, conditionsHold, formatCondition, type LoadContext } from "./conditions.js";
 export { ARG_KINDS, RET_KINDS, TYPE_FLAGS } from "../generated/7.2/helpers-kinds.js";
-export { HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION };
+export { CONFIG_HELPER_FUNCS, HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION };
 
 /** A helper's proto as one program type gets it. */
 export interface HelperProto extends HelperProtoRow {
@@ -111,4 +111,15 @@ export function typeFlagMask(flags: readonly TypeFlag[]): number {
   let mask = 0;
   for (const f of flags) mask |= 2 ** TYPE_FLAGS[f];
   return mask;
+}
+
+/**
+ * The CONFIG_* options the helper selection depends on that a kernel was built without,
+ * judged from its BTF: an option is off when none of the helper functions defined only
+ * under it is a FUNC there. Feed the result to LoadContext.configsOff.
+ */
+export function configsOffFromBtf(hasFunc: (name: string) => boolean): string[] {
+  return Object.entries(CONFIG_HELPER_FUNCS)
+    .filter(([, funcs]) => funcs.length > 0 && !funcs.some(hasFunc))
+    .map(([name]) => name);
 }

@@ -67,6 +67,8 @@ export interface HelperProtoRow {
   readonly args: readonly HelperArgRow[];
   /** `.allowed` callback: a further check the verifier runs on the program. */
   readonly allowed?: string;
+  /** CONFIG_* options the definition sits under (#ifdef). */
+  readonly configs?: readonly string[];
 }
 
 /**
@@ -82,6 +84,8 @@ export type Condition =
   | { readonly kind: "lockedDown"; readonly what: string; readonly holds: boolean }
   /** bpf_iter_get_func_proto: the iterator target the program attaches to ("tcp"). */
   | { readonly kind: "iterTarget"; readonly target: string; readonly holds: boolean }
+  /** A `case` label under `#ifdef CONFIG_x`: present only in kernels built with that option. */
+  | { readonly kind: "config"; readonly name: string; readonly holds: boolean }
   /** Any other test, as written in the source. */
   | { readonly kind: "expr"; readonly text: string; readonly holds: boolean };
 
