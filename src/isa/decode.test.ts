@@ -4,7 +4,8 @@ import { decodeBytes, decodeInsn, decodeProgram, findInvalid } from "./decode.js
 import { encode, encodeProgram } from "./encode.js";
 import { KNOWN_OPCODES } from "./opcode-table.js";
 import { InputError } from "../util/errors.js";
-import type { RawInsn } from "./raw.js";
+import { readFileSync } from "node:fs";
+import { rawInsnsFromHex, type RawInsn } from "./raw.js";
 import type { Insn } from "./types.js";
 
 const r = (code: number, dst = 0, src = 0, off = 0, imm = 0): RawInsn => ({ code, dst, src, off, imm });
@@ -195,4 +196,17 @@ test("findInvalid: names the insn index and the kernel's message; do_check-phase
   assert.equal(e.where.insnIdx, 2);
   assert.match(e.message, /program prog, insn 2: .*BPF_MOV uses reserved fields$/);
   assert.equal(findInvalid(decodeProgram([r(0xb7), r(0x95)])), undefined);
+});
+
+// Corpus programs the 7.2 kernel rejected for an insn's shape (scripts/fixtures/isa-invalid.mjs).
+test("corpus: the first malformed insn carries the kernel's exact log line", () => {
+  const path = new URL("../../../test/fixtures/isa/invalid-7.2.jsonl", import.meta.url);
+  const rows = readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { program: string; message: string; insns_hex: string });
+  assert.ok(rows.length >= 19);
+  for (const row of rows) {
+    const p = decodeProgram(rawInsnsFromHex(row.insns_hex));
+    const first = p.find((s) => s.kind === "invalid" && s.phase === "check_and_resolve_insns");
+    assert.ok(first !== undefined && first.kind === "invalid", `${row.program}: nothing invalid found`);
+    assert.equal(first.message, row.message, row.program);
+  }
 });

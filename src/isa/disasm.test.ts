@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { funcIdName, printBpfInsn, printDecoded, verifierInsnCallbacks, type InsnCallbacks } from "./disasm.js";
 import { decodeInsn } from "./decode.js";
-import { rawInsnsFromHex, type RawInsn } from "./raw.js";
+import { rawInsnsFromHex, rawInsnsToHex, type RawInsn } from "./raw.js";
+import { encode } from "./encode.js";
 
 const r = (code: number, dst = 0, src = 0, off = 0, imm = 0): RawInsn => ({ code, dst, src, off, imm });
 const noKfuncBtf = verifierInsnCallbacks(() => undefined);
@@ -86,4 +87,15 @@ test("funcIdName mirrors func_id_name", () => {
   assert.equal(funcIdName(211), "bpf_cgrp_storage_delete");
   assert.equal(funcIdName(212), "unknown");
   assert.equal(funcIdName(-1), "unknown");
+});
+
+test("corpus: every insn the kernel printed during the walk decodes to a valid form and re-encodes to the same bytes", () => {
+  const path = new URL("../../../test/fixtures/isa/disasm-7.2.jsonl", import.meta.url);
+  const rows = readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { hex: string });
+  for (const row of rows) {
+    const [insn, next] = rawInsnsFromHex(row.hex);
+    const d = decodeInsn(insn!, next);
+    assert.notEqual(d.kind, "invalid", row.hex);
+    assert.equal(rawInsnsToHex(encode(d)), row.hex);
+  }
 });
