@@ -12,6 +12,9 @@ import type { MapInfo } from "../input.js";
 import { VerifierLog } from "../log/vlog.js";
 import { liveRegsLinePrefix, runPrePasses, type RunPrePassOptions } from "./index.js";
 import type { HelperArg, KfuncParam } from "./types.js";
+import { loadProfile } from "../../kernel/profile.js";
+import type { ProgTypeName } from "../../kernel/progtypes/types.js";
+import { prePassFactsFromProfile } from "./profile-facts.js";
 
 interface FixtureHelper {
   name: string;
@@ -44,6 +47,8 @@ interface Level2Case {
   func: string[];
   /** The kernel log through the end of the live regs table. */
   preamble: string | null;
+  progType: string | null;
+  attachType: string | null;
   topo: string[];
   live: string[];
   truncated: boolean;
@@ -207,6 +212,45 @@ test("level-2 preamble of the corpus programs", () => {
   assert.equal(live.ok, live.n);
   assert.equal(liveKfunc.ok, liveKfunc.n);
   assert.equal(ops.ok, ops.n);
+});
+
+test("level-2 preamble with the facts of the bundled 7.2 profile", () => {
+  const profile = loadProfile({ moduleBtfs: [new URL("../../../../test/corpus/btf/bpf_testmod.btf", import.meta.url).pathname] });
+  const cases = load<Level2Case>("level2.json.gz");
+  const full = tally();
+  for (const c of cases) {
+    const id = `${c.object}/${c.program}`;
+    if (c.truncated || c.preamble === null || c.progType === null || c.maps.some((m) => m.type === "BPF_MAP_TYPE_INSN_ARRAY")) continue;
+    const text = new Map<number, string>();
+    for (const l of c.live) {
+      const m = /^.{4}( *\d+): .{10} (.*)$/.exec(l)!;
+      text.set(Number(m[1]), `${m[2]}\n`);
+    }
+    const log = new VerifierLog(2, 1 << 24);
+    const fixtureOnly = options(c);
+    runPrePasses({ insns: rawInsnsFromHex(c.insns), maps: toMaps(c.maps) }, log, {
+      ...prePassFactsFromProfile(profile, {
+        progType: c.progType as ProgTypeName,
+        ...(c.attachType ? { attachType: c.attachType } : {}),
+        // The corpus passes module kfuncs through fd_array slot 1 (bpf_testmod).
+        kfuncModule: () => "bpf_testmod",
+      }),
+      subprogName: fixtureOnly.subprogName!,
+      isGlobal: fixtureOnly.isGlobal!,
+      readOnlyMapValue: fixtureOnly.readOnlyMapValue!,
+      printInsn: (_p, i) => text.get(i) ?? "?\n",
+    });
+    const got = log.text().slice(0, c.preamble.length);
+    count(full, got === c.preamble, id);
+    if (got !== c.preamble && process.env.CFG_DIFF === id) {
+      const a = got.split("\n");
+      const b = c.preamble.split("\n");
+      const k = a.findIndex((x, n) => x !== b[n]);
+      console.log(`first difference at line ${k}:\n  got:    ${a[k]}\n  kernel: ${b[k]}`);
+    }
+  }
+  console.log(`profile-driven whole pre-walk level-2 text: ${full.ok}/${full.n} identical${full.bad.length ? `; differ: ${full.bad.join(", ")}` : ""}`);
+  assert.equal(full.ok, full.n);
 });
 
 test("pre-walk rejections of the corpus programs", () => {
