@@ -9,7 +9,7 @@
 // --log-level 4` (its `durationUs`), run with each program's recorded BPF_PROG_LOAD flags.
 //
 // usage: node scripts/bench.mjs [--set NAME] [--only SUBSTR] [--repeat N] [--out FILE]
-//                               [--timeout SEC] [--replay-kernel]
+//                               [--timeout SEC] [--budget SEC] [--replay-kernel]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
@@ -32,11 +32,12 @@ const opts = parseArgs(process.argv.slice(2), {
   only: undefined,
   repeat: "1",
   out: join(root, "dist/reports/bench.json"),
-  timeout: "300",
+  timeout: "120",
+  budget: "840",
   "replay-kernel": false,
 });
 if (opts.help) {
-  console.log("usage: node scripts/bench.mjs [--set NAME] [--only SUBSTR] [--repeat N] [--out FILE] [--timeout SEC] [--replay-kernel]");
+  console.log("usage: node scripts/bench.mjs [--set NAME] [--only SUBSTR] [--repeat N] [--out FILE] [--timeout SEC] [--budget SEC] [--replay-kernel]");
   process.exit(0);
 }
 const repeat = Math.max(1, Number(opts.repeat) || 1);
@@ -79,7 +80,12 @@ async function verify(object, argv, only) {
   }
 }
 let done = 0;
+let overBudget = 0;
 for (const object of objects) {
+  if ((Date.now() - t0) / 1000 > Number(opts.budget)) {
+    overBudget++;
+    continue;
+  }
   const progs = programs.filter((p) => p.object === object);
   if (progs.some((p) => p.progFlags === 0)) await verify(object, []);
   for (const p of progs.filter((q) => q.progFlags !== 0)) {
@@ -160,6 +166,7 @@ console.log(
       ["peak states = 7.2", `${summary.identicalPeakStates} (${pct(summary.identicalPeakStates, summary.measured)})`],
       ["peak memory (max RSS, MiB)", (maxRssKb / 1024).toFixed(0)],
       ["timeouts", summary.timeouts],
+      ["objects not run (budget)", overBudget],
     ],
   ),
 );
