@@ -211,3 +211,28 @@ test("big-endian BTF parses like little-endian", () => {
   const b = parseBtf(be);
   for (let id = 1; id < a.typeCount; id++) assert.deepEqual(b.type(id), a.type(id));
 });
+
+test("name-sorted BTF is searched by bisection, with the same answers as the index", () => {
+  const names = ["a", "a___x", "ab", "b", "b", "task", "task___1", "task_struct", "z"];
+  const build = (order: string[]) => {
+    const w = new BtfWriter();
+    w.ptr(0); // anonymous types come first in sorted BTF
+    for (const n of order) w.struct(n, 0, []);
+    return parseBtf(w.build());
+  };
+  const sorted = build(names);
+  const shuffled = build([...names].reverse());
+  assert.equal(sorted.namedStart(), 1);
+  assert.equal(shuffled.namedStart(), -1);
+  const ids = (b: ReturnType<typeof build>, n: string) => b.findOwnByName(n).map((id) => b.typeName(id));
+  for (const n of [...names, "", "aa", "task_", "zz", "0"]) {
+    assert.deepEqual(ids(sorted, n), ids(shuffled, n), n);
+    assert.equal(ids(sorted, n).length, names.filter((x) => x === n).length, n);
+  }
+  assert.deepEqual(sorted.findOwnByName("b"), [5, 6]);
+  assert.deepEqual(sorted.findOwnByNamePrefix("task").map((id) => sorted.typeName(id)), ["task", "task___1", "task_struct"]);
+  assert.deepEqual(
+    shuffled.findOwnByNamePrefix("task").map((id) => shuffled.typeName(id)).sort(),
+    ["task", "task___1", "task_struct"],
+  );
+});

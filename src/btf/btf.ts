@@ -76,6 +76,7 @@ export class Btf {
   readonly #decoded: (BtfType | undefined)[];
   readonly #strCache = new Map<number, string>();
   #nameIndex: Map<string, number | number[]> | undefined;
+  #namedStart: number | undefined;
 
   /** @internal use parseBtf */
   constructor(init: {
@@ -239,10 +240,111 @@ export class Btf {
   /** Every type id with this name, in id order, base first. */
   findByName(name: string): readonly number[] {
     const fromBase = this.base ? this.base.findByName(name) : [];
-    const own = this.#index().get(name);
-    if (own === undefined) return fromBase;
-    const ownArr = typeof own === "number" ? [own] : own;
+    const ownArr = this.findOwnByName(name);
+    if (ownArr.length === 0) return fromBase;
     return fromBase.length ? [...fromBase, ...ownArr] : ownArr;
+  }
+
+  /** Ids of this blob's own types (not the base's) with this name, in id order. */
+  findOwnByName(name: string): readonly number[] {
+    if (name === "") return [];
+    if (this.namedStart() >= 0 && !this.#nameIndex) {
+      // sorted BTF (pahole sorts vmlinux by name): binary search, no index to build
+      const needle = utf8enc.encode(name);
+      const out: number[] = [];
+      for (let i = this.#lowerBound(needle, false); i < this.nrTypes && this.#cmpName(i, needle, false) === 0; i++) out.push(this.startId + i);
+      return out;
+    }
+    const own = this.#index().get(name);
+    if (own === undefined) return [];
+    return typeof own === "number" ? [own] : own;
+  }
+
+  /** Ids of own types whose name starts with `prefix` (non-empty), in id order. */
+  findOwnByNamePrefix(prefix: string): number[] {
+    if (prefix === "") return [];
+    if (this.namedStart() >= 0) {
+      const needle = utf8enc.encode(prefix);
+      const out: number[] = [];
+      for (let i = this.#lowerBound(needle, true); i < this.nrTypes && this.#cmpName(i, needle, true) === 0; i++) out.push(this.startId + i);
+      return out;
+    }
+    const out: number[] = [];
+    for (const [name, ids] of this.names()) if (name.startsWith(prefix)) out.push(...ids);
+    return out.sort((a, b) => a - b);
+  }
+
+  /**
+   * Local index of the first named type when this blob's types are sorted by name
+   * (anonymous ones first), else -1. libbpf/kernel: btf_check_sorted
+   */
+  namedStart(): number {
+    if (this.#namedStart !== undefined) return this.#namedStart;
+    let start = -1;
+    let sorted = true;
+    for (let i = 0; i < this.nrTypes; i++) {
+      const off = this.#words[this.#offs[i]!]!;
+      if (off === 0) {
+        if (start >= 0) {
+          sorted = false; // an anonymous type after a named one
+          break;
+        }
+        continue;
+      }
+      if (start < 0) start = i;
+      else if (this.#cmpOffs(this.#words[this.#offs[i - 1]!]!, off) > 0) {
+        sorted = false;
+        break;
+      }
+    }
+    this.#namedStart = sorted && start >= 0 ? start : -1;
+    return this.#namedStart;
+  }
+
+  // bytes of the string at a (global) offset: [section, local start]
+  #strBytes(off: number): [Uint8Array, number] | undefined {
+    if (off < this.startStrOff) return this.base ? this.base.#strBytes(off) : undefined;
+    const local = off - this.startStrOff;
+    return local < this.#strs.length ? [this.#strs, local] : undefined;
+  }
+
+  // strcmp of two names by string offset
+  #cmpOffs(a: number, b: number): number {
+    const sa = this.#strBytes(a);
+    const sb = this.#strBytes(b);
+    if (!sa || !sb) return 0;
+    const [ba, ia] = sa;
+    const [bb, ib] = sb;
+    for (let k = 0; ; k++) {
+      const ca = ba[ia + k]!;
+      const cb = bb[ib + k]!;
+      if (ca !== cb) return ca - cb;
+      if (ca === 0) return 0;
+    }
+  }
+
+  // strcmp of local type i's name with needle (as a prefix when asked)
+  #cmpName(i: number, needle: Uint8Array, prefix: boolean): number {
+    const sb = this.#strBytes(this.#words[this.#offs[i]!]!);
+    if (!sb) return -1;
+    const [b, at] = sb;
+    for (let k = 0; k < needle.length; k++) {
+      const c = b[at + k]!;
+      if (c !== needle[k]) return c === 0 ? -1 : c - needle[k]!;
+    }
+    return prefix || b[at + needle.length] === 0 ? 0 : 1;
+  }
+
+  // first local index at or after namedStart whose name is >= needle
+  #lowerBound(needle: Uint8Array, prefix: boolean): number {
+    let lo = this.namedStart();
+    let hi = this.nrTypes;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#cmpName(mid, needle, prefix) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -304,6 +406,7 @@ export class Btf {
 const VOID: BtfType = { kind: "UNKN", id: 0, nameOff: 0, name: "", kflag: false, vlen: 0, offset: 0 };
 
 const utf8 = new TextDecoder("utf-8");
+const utf8enc = new TextEncoder();
 function decodeStr(b: Uint8Array, start: number, end: number): string {
   let ascii = true;
   for (let i = start; i < end; i++) if (b[i]! >= 0x80) { ascii = false; break; }

@@ -58,3 +58,16 @@ test("raw BTF or an ELF's .BTF section", () => {
   assert.throws(() => parseBtfOrElf(elf, { elfSection: () => undefined }), (e: unknown) => e instanceof InputError && e.code === "BTF_MISSING");
   assert.throws(() => loadBtfFile("/nonexistent/btf"), (e: unknown) => e instanceof InputError && e.code === "BTF_READ");
 });
+
+test("the 7.2 vmlinux BTF is name-sorted; bisection agrees with a linear scan", () => {
+  const btf = loadBundledVmlinuxBtf();
+  assert.ok(btf.namedStart() > 0, "pahole sorts vmlinux by name");
+  const want = new Map<string, number[]>();
+  for (const id of btf.ownIds()) {
+    if (id % 97 !== 0) continue;
+    const n = btf.typeName(id);
+    if (n) want.set(n, []);
+  }
+  for (const id of btf.ownIds()) want.get(btf.typeName(id))?.push(id);
+  for (const [n, ids] of want) assert.deepEqual(btf.findOwnByName(n), ids, n);
+});

@@ -60,10 +60,20 @@ function essentialIndex(btf: Btf): Map<string, number[]> {
   return m;
 }
 
+// Own ids of `btf` whose essential name is `essential`, in id order.
+function idsByEssentialName(btf: Btf, essential: string): readonly number[] {
+  if (btf.namedStart() < 0) return essentialIndex(btf).get(essential) ?? [];
+  // names sorted: the exact name and the "essential___..." range are found by binary search
+  const flavored = btf.findOwnByNamePrefix(`${essential}___`).filter((id) => coreEssentialName(btf.typeName(id)) === essential);
+  const exact = btf.findOwnByName(essential);
+  if (flavored.length === 0) return exact;
+  return [...exact, ...flavored].sort((a, b) => a - b);
+}
+
 // libbpf: bpf_core_add_cands (targ_start_id: 1 for vmlinux, the module's own ids for modules)
 function addCands(local: Btf, localId: number, essential: string, targ: Btf, targName: string, out: CoreCand[]): void {
   const lk = local.kindNum(localId);
-  for (const id of essentialIndex(targ).get(essential) ?? []) {
+  for (const id of idsByEssentialName(targ, essential)) {
     if (!kindCoreCompat(targ.kindNum(id), lk)) continue;
     out.push({ btf: targ, id, btfName: targName });
   }
