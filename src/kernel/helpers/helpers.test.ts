@@ -192,6 +192,35 @@ describe("the 7.2 kernel's verdicts on the selftests corpus", async () => {
 
 describe("regeneration from a kernel tree", () => {
   const src = process.env.BPFVERIFY_KERNEL_SRC;
+  it("every proto row says what the definition at its file:line says", { skip: src ? false : "set BPFVERIFY_KERNEL_SRC to a Linux 7.2 tree to run" }, async () => {
+    const { readFileSync } = await import("node:fs");
+    const cache = new Map<string, string[]>();
+    const norm = (v: string) => v.replace(/\s+/g, " ").trim();
+    const bad: string[] = [];
+    for (const p of HELPER_PROTOS) {
+      const lines = cache.get(p.file) ?? readFileSync(`${src}/${p.file}`, "latin1").split("\n");
+      cache.set(p.file, lines);
+      assert.match(lines[p.line - 1] ?? "", new RegExp(`struct bpf_func_proto\\s+${p.name}\\s*=\\s*\\{`), `${p.file}:${p.line}`);
+      // the initializer's `.field = value,` lines, read straight from the text
+      const fields = new Map<string, string>();
+      for (let i = p.line; i < lines.length && !/^\s*\};/.test(lines[i]!); i++) {
+        const m = /^\s*\.(\w+)\s*=\s*(.*?),?\s*(?:\/\*.*)?$/.exec(lines[i]!);
+        if (m) fields.set(m[1]!, norm(m[2]!));
+      }
+      const want: [string, string | undefined][] = [
+        ["ret_type", p.ret.type],
+        ["ret_btf_id", p.ret.btfId?.src],
+        ...p.args.flatMap((a, i): [string, string | undefined][] => [[`arg${i + 1}_type`, a.type], [`arg${i + 1}_btf_id`, a.btfId?.src], [`arg${i + 1}_size`, a.size?.src]]),
+      ];
+      for (const [k, v] of want) if (fields.get(k) !== v && !(k === "ret_type" && v === "RET_INTEGER" && !fields.has(k))) bad.push(`${p.key}.${k}: source ${fields.get(k)}, table ${v}`);
+      for (const [k, flag] of [["gpl_only", p.gplOnly], ["pkt_access", p.pktAccess], ["might_sleep", p.mightSleep], ["allow_fastcall", p.allowFastcall]] as const) {
+        if ((fields.get(k) === "true") !== flag) bad.push(`${p.key}.${k}: source ${fields.get(k)}, table ${flag}`);
+      }
+      const argFields = [...fields.keys()].filter((k) => /^arg\d_type$/.test(k)).length;
+      if (argFields !== p.args.length) bad.push(`${p.key}: ${argFields} arg types in the source, ${p.args.length} in the table`);
+    }
+    assert.deepEqual(bad, []);
+  });
   it("scripts/gen/helpers.mjs reproduces the checked-in files", { skip: src ? false : "set BPFVERIFY_KERNEL_SRC to a Linux 7.2 tree to run" }, async () => {
     const { readFileSync } = await import("node:fs");
     const gen = (await import(new URL("../../../../scripts/gen/helpers.mjs", import.meta.url).href)) as {
