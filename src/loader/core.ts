@@ -3,7 +3,7 @@
 // the replacement instruction(s) as data; this pass finds the instruction a
 // .BTF.ext record points at, in the function that holds it, and patches it.
 
-import { coreApplyToInsn, coreCalcReloInsn, newCoreCandCache, type Btf, type CoreTarget } from "../btf/index.js";
+import { coreApplyToInsn, coreCalcReloInsn, newCoreCandCache, type BpfCoreRelo, type Btf, type CoreTarget } from "../btf/index.js";
 import type { RawInsn } from "../isa/raw.js";
 import { InputError } from "../util/errors.js";
 import type { TargetKernel } from "./externs.js";
@@ -13,6 +13,8 @@ import type { ObjFunction, ParsedObject } from "./object.js";
 export interface CoreResult {
   /** The function's instructions after CO-RE relocation (callers copy before patching further). */
   insnsOf(fn: ObjFunction): RawInsn[];
+  /** The CO-RE records of a function, at their instruction index inside it, sorted (libbpf: RELO_CORE). */
+  recordsOf(fn: ObjFunction): readonly { insnIdx: number; relo: BpfCoreRelo }[];
   /** How many instructions of a linked program came from a poisoned CO-RE relocation. */
   poisonedIn(p: LinkedProgram): number;
   /** Number of CO-RE records applied / poisoned over the whole object. */
@@ -26,6 +28,7 @@ export interface CoreResult {
 export function applyCoreRelos(obj: ParsedObject, target: TargetKernel, coreBtf?: Btf): CoreResult {
   const code = new Map<ObjFunction, RawInsn[]>();
   const poisonedAt = new Map<ObjFunction, Set<number>>();
+  const records = new Map<ObjFunction, { insnIdx: number; relo: BpfCoreRelo }[]>();
   const warnings: string[] = [];
   let applied = 0;
   let poisoned = 0;
@@ -49,6 +52,9 @@ export function applyCoreRelos(obj: ParsedObject, target: TargetKernel, coreBtf?
           code.set(fn, insns);
         }
         const idx = secInsn - fn.secInsnOff;
+        let recs = records.get(fn);
+        if (!recs) records.set(fn, (recs = []));
+        recs.push({ insnIdx: idx, relo: rec });
         const where = { file: obj.file, section: fn.secName, program: fn.name, insnIdx: idx };
         try {
           const res = coreCalcReloInsn({ progName: fn.name, localBtf: obj.btf!, target: coreTarget, cache }, rec, reloIdx);
@@ -70,8 +76,11 @@ export function applyCoreRelos(obj: ParsedObject, target: TargetKernel, coreBtf?
       });
     }
   }
+  // libbpf sorts each program's relocations by instruction (stable for equal ones).
+  for (const recs of records.values()) recs.sort((a, b) => a.insnIdx - b.insnIdx);
   return {
     insnsOf: (fn) => code.get(fn) ?? fn.insns,
+    recordsOf: (fn) => records.get(fn) ?? [],
     poisonedIn: (p) => {
       let n = poisonedAt.get(p.fn)?.size ?? 0;
       for (const s of p.subprogs) {

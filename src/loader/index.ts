@@ -7,6 +7,7 @@ import { loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
 import type { RawInsn } from "../isa/raw.js";
 import { InputError } from "../util/errors.js";
 import { resolveAttach, type AttachInfo } from "./attach.js";
+import { fixupVerifierLog, type LogFixupContext } from "./log-fixup.js";
 import { kernelBtfFixups, type KernelBtfFixups } from "./btf-fixups.js";
 import { applyCoreRelos, type CoreResult } from "./core.js";
 import { resolveExterns, type TargetKernel } from "./externs.js";
@@ -17,6 +18,8 @@ import { attachTypeName, programKind, progTypeName, type ProgramKind, type BpfAt
 
 export { parseObject } from "./object.js";
 export { kernelBtfFixups } from "./btf-fixups.js";
+export { fixupVerifierLog } from "./log-fixup.js";
+export type { LogFixupContext } from "./log-fixup.js";
 export { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS } from "./attach.js";
 export type { AttachInfo } from "./attach.js";
 export type { KernelBtfFixups } from "./btf-fixups.js";
@@ -78,6 +81,10 @@ export interface LoadedProgram extends AttachInfo {
   fdArray: string[];
   /** CO-RE relocations that failed and were poisoned. */
   corePoisoned: number;
+  /** What libbpf's rewrite of the verifier log needs (see fixupLog). */
+  logFixup: LogFixupContext;
+  /** The verifier log as libbpf hands it to the user (libbpf: fixup_verifier_log). */
+  fixupLog(kernelLog: string): string;
 }
 
 export interface LoadedObject {
@@ -121,6 +128,12 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
   const programs: LoadedProgram[] = [];
   for (const [fn, kind] of kinds) {
     const linked = linkProgram(parsed, fn, (f) => core.insnsOf(f));
+    const coreRelos = [...core.recordsOf(fn)];
+    for (const s of linked.subprogs) {
+      const sub = parsed.functions.find((f) => f.isSubprog && f.name === s.name);
+      if (sub) for (const r of core.recordsOf(sub)) coreRelos.push({ insnIdx: r.insnIdx + s.insnOff, relo: r.relo });
+    }
+    const logFixup: LogFixupContext = { progName: fn.name, btf: parsed.btf, coreRelos, objMaps: parsed.maps, externs: parsed.externs };
     programs.push({
       ...attach.get(fn)!,
       name: fn.name,
@@ -144,6 +157,8 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
       kernVersion: parsed.kernVersion,
       fdArray: ext.fdArray,
       corePoisoned: core.poisonedIn(linked),
+      logFixup,
+      fixupLog: (log) => fixupVerifierLog(logFixup, log),
     });
   }
   return { file, programs, maps: parsed.maps, btf: parsed.btf, parsed, core };
