@@ -37,6 +37,18 @@ const GLIBC: [string, string, [number, number] | null | "error"][] = [
   ["x(a|ab|abc)", "xabcd", [0,4]],
   ["(a*)(ab)*b", "aabb", [0,4]],
   ["\\w+", "  foo_1-x", [2,7]],
+  ["a{,3}", "aaaa", [0, 3]],
+  ["a{", "a{", "error"],
+  ["a{x}", "a{x}", "error"],
+  ["^*", "*", "error"],
+  ["[[:alpha:]-z]", "-", "error"],
+  ["x*?", "xx", [0, 2]],
+  ["a+*", "aa", [0, 2]],
+  ["[a\\]]", "\\]", [0, 2]],
+  ["a$b", "a$b", null],
+  ["\\d", "d", [0, 1]],
+  ["[[.-.]]", "-", [0, 1]],
+  ["a|", "b", [0, 0]],
 ];
 
 test("matches like glibc regexec: leftmost-longest, REG_NEWLINE, brackets, back-references", () => {

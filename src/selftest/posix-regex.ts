@@ -114,6 +114,7 @@ export function translateEre(ere: string): Translated {
         if (kind === ":") {
           const cls = CLASSES[name];
           if (cls === undefined) throw new PatternError("Invalid character class name");
+          if (ere[i] === "-" && ere[i + 1] !== "]") throw new PatternError("Invalid range end");
           if (name === "space" || name === "cntrl") crossesLines = true;
           body += cls;
         } else {
@@ -145,17 +146,19 @@ export function translateEre(ere: string): Translated {
     const branches: string[] = [];
     let pieces: string[] = [];
     let quantified: boolean[] = [];
+    let anchors: boolean[] = [];
     const quant = (q: string): void => {
       variableLength = true;
-      // glibc rejects a repetition operator with nothing to repeat (REG_BADRPT).
-      if (pieces.length === 0) throw new PatternError("Invalid preceding regular expression");
+      // glibc rejects a repetition operator with nothing to repeat (REG_BADRPT), e.g. after '^'.
+      if (pieces.length === 0 || anchors[pieces.length - 1]) throw new PatternError("Invalid preceding regular expression");
       const last = pieces.length - 1;
       pieces[last] = quantified[last] ? `(?:${pieces[last]})${q}` : pieces[last] + q;
       quantified[last] = true;
     };
-    const atom = (s: string): void => {
+    const atom = (s: string, anchor = false): void => {
       pieces.push(s);
       quantified.push(false);
+      anchors.push(anchor);
     };
     while (i < ere.length) {
       const c = ere[i]!;
@@ -175,6 +178,7 @@ export function translateEre(ere: string): Translated {
           branches.push(pieces.join(""));
           pieces = [];
           quantified = [];
+          anchors = [];
           break;
         case "(": {
           groups++;
@@ -190,10 +194,11 @@ export function translateEre(ere: string): Translated {
           quant(c);
           break;
         case "{": {
-          const m = /^(\d+)(,(\d*))?\}/.exec(ere.slice(i));
-          if (!m) throw new PatternError("Invalid content of \\{\\}");
+          // glibc takes "{,n}" as "{0,n}"
+          const m = /^(\d*)(,(\d*))?\}/.exec(ere.slice(i));
+          if (!m || (m[1] === "" && m[2] === undefined)) throw new PatternError("Invalid content of \\{\\}");
           i += m[0].length;
-          const lo = Number(m[1]);
+          const lo = Number(m[1] || "0");
           const hi = m[2] === undefined ? lo : m[3] === "" ? undefined : Number(m[3]);
           if (hi !== undefined && hi < lo) throw new PatternError("Invalid content of \\{\\}");
           quant(hi === undefined ? `{${lo},}` : hi === lo ? `{${lo}}` : `{${lo},${hi}}`);
@@ -203,7 +208,7 @@ export function translateEre(ere: string): Translated {
           atom("[^\\n]");
           break;
         case "^":
-          atom("(?:(?<![\\s\\S])|(?<=\\n))");
+          atom("(?:(?<![\\s\\S])|(?<=\\n))", true);
           break;
         case "$":
           atom("(?=\\n|(?![\\s\\S]))");
