@@ -14,6 +14,7 @@ import { computeScc } from "./scc.js";
 import { addSubprogAndKfunc, checkSubprogs } from "./subprogs.js";
 import { type StackLiveness, computeSubprogArgAccess, newStackLiveness } from "./stack-liveness.js";
 import { sortSubprogsTopo } from "./topo.js";
+import { readOnlyMapValueFrom } from "./btf-facts.js";
 import { type CfgEnv, type CfgReject, type Errno, type PrePassOptions, newInsnAux } from "./types.js";
 
 export type { CfgEnv, CfgReject, Errno, HelperFacts, InsnAux, KfuncFacts, PrePassOptions, SubprogInfo } from "./types.js";
@@ -22,6 +23,8 @@ export { findContainingSubprog, findSubprog } from "./subprogs.js";
 export { checkInsnFields, opcodeInInsnTable } from "./insn-fields.js";
 export { liveRegsLinePrefix, insnUseDef } from "./live-regs.js";
 export { liveStackQueryInit, stackSlotAlive, fmtSpisMask } from "./stack-liveness.js";
+export { findExceptionCallbackInsnOff, prePassFactsFromBtf, readOnlyMapValueFrom } from "./btf-facts.js";
+export { prePassFactsFromProfile, type ProfileFactsContext } from "./profile-facts.js";
 export type { FuncInstance, LiveStackQuery, StackLiveness } from "./stack-liveness.js";
 
 export type PassName =
@@ -86,7 +89,8 @@ export function runPrePasses(
   log: VerifierLog,
   opts: RunPrePassOptions = {},
 ): PrePassResult {
-  const env = newCfgEnv(input.insns, input.maps, opts);
+  // Frozen read-only maps carry their contents in the input.
+  const env = newCfgEnv(input.insns, input.maps, { readOnlyMapValue: readOnlyMapValueFrom(input.maps), ...opts });
   let rewritten: number[] = [];
   const liveness = newStackLiveness();
   const steps: [PassName, () => CfgReject | undefined | void][] = [

@@ -193,3 +193,35 @@ test("stack liveness: use/def listing and the walk's slot-alive query", async ()
   assert.equal(alive(1, 0), false); // overwritten by insn 1 before the read
   assert.equal(alive(3, 0), false);
 });
+
+test("exception callback from the main subprog's decl tag", async () => {
+  const { BtfWriter, parseBtf } = await import("../../btf/index.js");
+  const { findExceptionCallbackInsnOff } = await import("./index.js");
+  const build = (cbLinkage: number, tags: string[]) => {
+    const w = new BtfWriter();
+    const int = w.int("int", 4, 1);
+    const proto = w.funcProto(int, []);
+    const main = w.func("main", proto, 1);
+    const cb = w.func("cb", proto, cbLinkage);
+    for (const t of tags) w.declTag(t, main);
+    return { btf: parseBtf(w.build()), main, cb };
+  };
+  const ok = build(1, ["exception_callback:cb"]);
+  const fi = [{ insnOff: 0, typeId: ok.main }, { insnOff: 5, typeId: ok.cb }];
+  assert.equal(findExceptionCallbackInsnOff(ok.btf, fi), 5);
+  assert.equal(findExceptionCallbackInsnOff(build(1, []).btf, fi), 0);
+  const st = build(0, ["exception_callback:cb"]);
+  assert.deepEqual(findExceptionCallbackInsnOff(st.btf, [{ insnOff: 0, typeId: st.main }, { insnOff: 5, typeId: st.cb }]), {
+    errno: "EINVAL", message: "exception callback 'cb' must have global linkage\n",
+  });
+  const two = build(1, ["exception_callback:cb", "exception_callback:cb"]);
+  assert.equal((findExceptionCallbackInsnOff(two.btf, fi) as { errno: string }).errno, "EEXIST");
+  const missing = build(1, ["exception_callback:nope"]);
+  assert.deepEqual(findExceptionCallbackInsnOff(missing.btf, fi), {
+    errno: "ENOENT", message: "exception callback 'nope' could not be found in BTF\n",
+  });
+  // The callback becomes a subprog and the CFG walk starts again from it.
+  const insns = [movK(0, 0), exit(), movK(0, 1), exit()];
+  const { r } = run(insns, { exceptionCallbackInsnOff: () => 2 });
+  assert.ok(r.ok && r.env.exceptionCallbackSubprog === 1 && r.env.subprogs[1]!.isExceptionCb);
+});

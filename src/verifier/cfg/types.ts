@@ -5,7 +5,7 @@
 // kernel: include/linux/bpf_verifier.h
 import type { RawInsn } from "../../isa/raw.js";
 
-export type Errno = "EINVAL" | "EACCES" | "EPERM" | "E2BIG" | "EFAULT" | "ENOTSUPP" | "EPROTO" | "ENOENT" | "ENOMEM" | "EBADF" | "ERANGE";
+export type Errno = "EINVAL" | "EACCES" | "EPERM" | "E2BIG" | "EFAULT" | "ENOTSUPP" | "EPROTO" | "ENOENT" | "ENOMEM" | "EBADF" | "ERANGE" | "EEXIST";
 
 /**
  * A pass rejected the program. `message` is the kernel's log text, newline
