@@ -36,7 +36,7 @@ export {
   skipModsAndTypedefs,
 } from "./walk.js";
 export type { DeclTag, MemberPath } from "./walk.js";
-export { btfKindStr, btfNameByOffset, btfNameOrAnon, btfTypeName, btfTypeStr } from "./naming.js";
+export { btfKindStr, btfNameByOffset, btfNameOrAnon, btfTypeName, btfTypeStr, libbpfKindStr } from "./naming.js";
 export { bundledBtfPath, bundledVersions, isElf, loadBtfFile, loadBundledVmlinuxBtf, parseBtfOrElf } from "./source.js";
 export type { ElfSectionReader, LoadBtfOptions } from "./source.js";
 export { BPF_CORE_RELO_KINDS, decodeLineInfo, formatLineInfo, lineInfoCol, lineInfoLine, parseBtfExt } from "./ext.js";
@@ -47,7 +47,7 @@ export { CoreReloError, coreEssentialName, coreEssentialNameLen } from "./core/c
 export { coreFieldsAreCompat, coreTypesAreCompat, coreTypesMatch } from "./core/compat.js";
 export { coreFindCands, newCoreCandCache } from "./core/candidates.js";
 export type { CoreCand, CoreCandCache, CoreTarget } from "./core/candidates.js";
-export { BPF_CORE_SPEC_MAX_LEN, coreFormatSpec, coreParseSpec, coreReloKindStr, coreSpecMatch } from "./core/spec.js";
+export { BPF_CORE_SPEC_MAX_LEN, coreFailedReloLogPatch, coreFormatSpec, coreParseSpec, coreReloKindStr, coreSpecMatch } from "./core/spec.js";
 export type { CoreAccessor, CoreSpec } from "./core/spec.js";
 export { coreCalcReloInsn } from "./core/calc.js";
 export type { CoreReloContext, CoreReloResult } from "./core/calc.js";

@@ -39,3 +39,34 @@ export function btfNameOrAnon(btf: Btf, off: number): string {
 export function btfTypeName(btf: Btf, id: number): string {
   return btf.typeName(id);
 }
+
+const LIBBPF_KIND_STR = [
+  "void",
+  "int",
+  "ptr",
+  "array",
+  "struct",
+  "union",
+  "enum",
+  "fwd",
+  "typedef",
+  "volatile",
+  "const",
+  "restrict",
+  "func",
+  "func_proto",
+  "var",
+  "datasec",
+  "float",
+  "decl_tag",
+  "type_tag",
+  "enum64",
+] as const;
+
+/**
+ * libbpf's lowercase kind names ("struct", "func_proto", "void"...), as its own messages
+ * print them (CO-RE, externs, maps). libbpf: btf_kind_str
+ */
+export function libbpfKindStr(btf: Btf, id: number): string {
+  return LIBBPF_KIND_STR[btf.kindNum(id)] ?? "unknown";
+}

@@ -6,7 +6,7 @@
 import type { Btf } from "../btf.js";
 import type { BpfCoreRelo } from "../ext.js";
 import { BTF_INT_SIGNED, BTF_KIND } from "../kinds.js";
-import { btfTypeStr } from "../naming.js";
+import { libbpfKindStr } from "../naming.js";
 import { CoreErrno, CoreReloError, E2BIG, EINVAL, EOPNOTSUPP, EUCLEAN, coreResolveSize, coreSkip, intEncoding, isAnyEnumKind } from "./common.js";
 import { type CoreCand, type CoreCandCache, type CoreTarget, coreFindCands } from "./candidates.js";
 import { type CoreSpec, coreFormatSpec, coreParseSpec, coreReloIsEnumvalBased, coreReloIsFieldBased, coreReloIsTypeBased, coreReloKindStr, coreSpecMatch } from "./spec.js";
@@ -265,7 +265,7 @@ export function coreCalcReloInsn(ctx: CoreReloContext, relo: BpfCoreRelo, reloId
     fail(EINVAL);
   }
   const localName = local.typeName(localId);
-  const kindLabel = `[${localId}] ${btfTypeStr(local, localId)}`;
+  const kindLabel = `[${localId}] ${libbpfKindStr(local, localId)}`;
 
   let cands: CoreCand[] | undefined;
   if (relo.kind !== "BPF_CORE_TYPE_ID_LOCAL") {

@@ -3,7 +3,7 @@
 // vmlinux has none. libbpf: bpf_core_find_cands, bpf_core_add_cands
 
 import type { Btf } from "../btf.js";
-import { btfTypeStr } from "../naming.js";
+import { libbpfKindStr } from "../naming.js";
 import { CoreErrno, EINVAL, coreEssentialName, kindCoreCompat } from "./common.js";
 
 /** The target BTFs CO-RE relocations resolve against. */
@@ -94,5 +94,5 @@ export function coreFindCands(local: Btf, localId: number, target: CoreTarget): 
 
 /** libbpf's debug line for a found candidate. */
 export function describeCand(local: Btf, localId: number, c: CoreCand): string {
-  return `CO-RE relocating [${localId}] ${btfTypeStr(local, localId)} ${local.typeName(localId)}: found target candidate [${c.id}] ${btfTypeStr(c.btf, c.id)} ${c.btf.typeName(c.id)} in [${c.btfName}]`;
+  return `CO-RE relocating [${localId}] ${libbpfKindStr(local, localId)} ${local.typeName(localId)}: found target candidate [${c.id}] ${libbpfKindStr(c.btf, c.id)} ${c.btf.typeName(c.id)} in [${c.btfName}]`;
 }

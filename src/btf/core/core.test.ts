@@ -10,7 +10,7 @@ import { coreCalcReloInsn, type CoreReloResult } from "./calc.js";
 import { coreFindCands, newCoreCandCache, type CoreTarget } from "./candidates.js";
 import { coreTypesAreCompat, coreTypesMatch } from "./compat.js";
 import { CORE_POISON_IMM, coreApplyToInsn, type CoreInsn } from "./patch.js";
-import { coreFormatSpec, coreParseSpec } from "./spec.js";
+import { coreFailedReloLogPatch, coreFormatSpec, coreParseSpec } from "./spec.js";
 
 // Target ("kernel"): struct task { int pid; struct { u64 a; u32 b; }; u32 flags:3, mode:5; long arr[4]; char comm[16]; }
 function target(): Btf {
@@ -97,7 +97,7 @@ test("field byte offsets follow names, through anonymous members", () => {
   assert.equal(b.origVal, 0n);
   assert.equal(b.newVal, 16n);
   assert.equal(b.poison, false);
-  assert.equal(coreFormatSpec(b.targetSpec!), "<byte_off> [9] STRUCT task.b (0:1:1 @ offset 16)");
+  assert.equal(coreFormatSpec(b.targetSpec!), "<byte_off> [9] struct task.b (0:1:1 @ offset 16)");
   const pid = calc(L.btf, T, relo("BPF_CORE_FIELD_BYTE_OFFSET", L.task, "0:1"));
   assert.deepEqual([pid.origVal, pid.newVal, pid.origSz, pid.newSz], [4n, 0n, 4, 4]);
   // arr[2]: 32 + 2*8 locally (16 + 16), 32 + 16 in the target
@@ -269,7 +269,7 @@ test("spec parsing errors are libbpf's", () => {
   }
   assert.throws(
     () => calc(L.btf, T, relo("BPF_CORE_FIELD_BYTE_OFFSET", L.task, "0:1:0")),
-    (e: unknown) => e instanceof CoreReloError && e.libbpfLog.some((l) => /captures type \[1\] of unexpected kind INT/.test(l)),
+    (e: unknown) => e instanceof CoreReloError && e.libbpfLog.some((l) => /captures type \[1\] of unexpected kind int/.test(l)),
   );
   assert.throws(
     () => calc(L.btf, T, relo("BPF_CORE_ENUMVAL_VALUE", L.anonEnum, "0")),
@@ -298,4 +298,21 @@ test("type compatibility and type match rules", () => {
   assert.equal(coreTypesMatch(b, i32, b, u8), false, "match needs size and sign");
   assert.equal(coreTypesMatch(b, ps, b, pf), true, "a struct behind a pointer matches its forward declaration");
   assert.equal(coreTypesMatch(b, s, b, fw), false);
+});
+
+test("libbpf's log text for a poisoned relocation the program reached", () => {
+  const L = local();
+  assert.equal(
+    coreFailedReloLogPatch("p", L.btf, relo("BPF_CORE_FIELD_BYTE_OFFSET", L.task, "0:5"), 17),
+    "17: <invalid CO-RE relocation>\nfailed to resolve CO-RE relocation <byte_off> [5] struct task___v2.gone (0:5 @ offset 48)\n",
+  );
+  assert.equal(
+    coreFailedReloLogPatch("p", L.btf, relo("BPF_CORE_FIELD_BYTE_OFFSET", L.task, "0:3"), 2),
+    "2: <invalid CO-RE relocation>\nfailed to resolve CO-RE relocation <byte_off> [5] struct task___v2.mode (0:3 @ offset 8.3)\n",
+  );
+  assert.equal(
+    coreFailedReloLogPatch("p", L.btf, relo("BPF_CORE_ENUMVAL_VALUE", L.state, "2"), 0),
+    "0: <invalid CO-RE relocation>\nfailed to resolve CO-RE relocation <enumval_value> [6] enum state___x::NEG = 0\n",
+  );
+  assert.equal(coreFailedReloLogPatch("p", L.btf, relo("BPF_CORE_FIELD_BYTE_OFFSET", L.task, "0:77"), 0), undefined);
 });

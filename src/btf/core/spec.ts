@@ -6,7 +6,7 @@
 import type { Btf } from "../btf.js";
 import type { BpfCoreReloKind } from "../ext.js";
 import { BTF_KIND } from "../kinds.js";
-import { btfTypeStr } from "../naming.js";
+import { libbpfKindStr } from "../naming.js";
 import { CoreErrno, E2BIG, EINVAL, coreEssentialNameLen, coreResolveSize, coreSkip, isAnyEnumKind, isCompositeKind } from "./common.js";
 import { coreFieldsAreCompat, coreTypesAreCompat, coreTypesMatch } from "./compat.js";
 
@@ -190,7 +190,7 @@ export function coreParseSpec(
       spec.bitOffset = (spec.bitOffset + accessIdx * sizeOrThrow(btf, id) * 8) >>> 0;
     } else {
       warn(
-        `prog '${progName}': relo for [${relo.typeId}] ${specStr} (at idx ${i}) captures type [${id}] of unexpected kind ${btfTypeStr(btf, id)}`,
+        `prog '${progName}': relo for [${relo.typeId}] ${specStr} (at idx ${i}) captures type [${id}] of unexpected kind ${libbpfKindStr(btf, id)}`,
       );
       throw new CoreErrno(EINVAL);
     }
@@ -289,11 +289,11 @@ export function coreSpecMatch(localSpec: CoreSpec, targ: Btf, targId: number): {
   return { matched: true, spec: ts };
 }
 
-/** libbpf's debug rendering of a spec, e.g. "<byte_off> [7] struct foo.a[3] (0:1:3 @ offset 16)". libbpf: bpf_core_format_spec */
+/** libbpf's rendering of a spec, e.g. "<byte_off> [7] struct foo.a[3] (0:1:3 @ offset 16)". libbpf: bpf_core_format_spec */
 export function coreFormatSpec(spec: CoreSpec): string {
   const btf = spec.btf;
   const name = btf.typeName(spec.rootTypeId);
-  let s = `<${coreReloKindStr(spec.kind)}> [${spec.rootTypeId}] ${btfTypeStr(btf, spec.rootTypeId)} ${name === "" ? "<anon>" : name}`;
+  let s = `<${coreReloKindStr(spec.kind)}> [${spec.rootTypeId}] ${libbpfKindStr(btf, spec.rootTypeId)} ${name === "" ? "<anon>" : name}`;
   if (coreReloIsTypeBased(spec.kind)) return s;
   if (coreReloIsEnumvalBased(spec.kind)) {
     const t = btf.type(coreSkip(btf, spec.rootTypeId));
@@ -310,4 +310,23 @@ export function coreFormatSpec(spec: CoreSpec): string {
   s += ` (${spec.rawSpec.join(":")}`;
   s += spec.bitOffset % 8 ? ` @ offset ${Math.floor(spec.bitOffset / 8)}.${spec.bitOffset % 8})` : ` @ offset ${spec.bitOffset / 8})`;
   return s;
+}
+
+/**
+ * What libbpf puts in the verifier log in place of the kernel's complaint about a
+ * poisoned instruction ("N: (85) call unknown#195896080" + "invalid func unknown#195896080"),
+ * or undefined when libbpf leaves the log alone. libbpf: fixup_log_failed_core_relo
+ */
+export function coreFailedReloLogPatch(progName: string, localBtf: Btf, relo: { typeId: number; accessStr: string; kind: BpfCoreReloKind }, insnIdx: number): string | undefined {
+  let spec: CoreSpec;
+  try {
+    spec = coreParseSpec(progName, localBtf, relo);
+  } catch {
+    return undefined;
+  }
+  // formatted into a 256-byte buffer; a longer spec is cut and marked with "..."
+  const full = coreFormatSpec(spec);
+  const bytes = new TextEncoder().encode(full);
+  const shown = bytes.length >= 256 ? new TextDecoder().decode(bytes.subarray(0, 255)) : full;
+  return `${insnIdx}: <invalid CO-RE relocation>\nfailed to resolve CO-RE relocation ${shown}${bytes.length >= 256 ? "..." : ""}\n`;
 }
