@@ -4,7 +4,7 @@
 // programs the kernel struct and member index (libbpf: bpf_map__init_kern_struct_ops);
 // plus the load-time expected attach type and flags.
 
-import type { Btf } from "../btf/index.js";
+import { coreEssentialName, type Btf } from "../btf/index.js";
 import type { TargetKernel } from "./externs.js";
 import { ATTACH_TYPE_NUM, PROG_TYPE_NUM } from "./generated/libbpf-sections.js";
 import type { ObjFunction, ParsedObject } from "./object.js";
@@ -121,7 +121,7 @@ export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Ma
     if (!info || info.structOps) continue;
     const map = obj.maps[slot.mapIdx]!;
     const tname = obj.btf!.typeName(map.btfTypeId);
-    const essential = tname.replace(/___.*$/, "");
+    const essential = coreEssentialName(tname);
     const kern = findStructOpsKern(target, essential);
     if (!kern) {
       info.attachError = `struct_ops init_kern: struct bpf_struct_ops_${essential} is not found in kernel BTF`;

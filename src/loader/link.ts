@@ -50,7 +50,7 @@ export interface LinkedProgram {
   subprogs: AppendedSubprog[];
   funcInfo: FuncInfoRec[];
   lineInfo: LineInfoRec[];
-  /** Index of the exception callback subprogram among `subprogs`, -1 when none. */
+  /** The exception callback subprogram's name (appended even when not called), if any. */
   exceptionCb: string | undefined;
 }
 

@@ -3,7 +3,7 @@
 // becomes a program (those of .text are subprograms); relocations recorded per
 // program (bpf_object__collect_relos). Nothing is relocated yet.
 
-import { parseBtf, parseBtfExt, type Btf, type BtfExt } from "../btf/index.js";
+import { coreEssentialName, parseBtf, parseBtfExt, type Btf, type BtfExt } from "../btf/index.js";
 import {
   parseElf,
   SHF_EXECINSTR,
@@ -23,7 +23,7 @@ import {
 import { INSN_SIZE, rawInsnsFromBytes, type RawInsn } from "../isa/raw.js";
 import { InputError, type Where } from "../util/errors.js";
 import { collectExterns, symIsExtern, kconfigSize, type Extern } from "./externs.js";
-import { initUserBtfMaps, internalMap, type LoaderMap } from "./maps.js";
+import { initUserBtfMaps, internalMap, structOpsMap, type LoaderMap } from "./maps.js";
 
 const BPF_JMP = 0x05;
 const BPF_CALL = 0x80;
@@ -266,30 +266,8 @@ function structOpsMaps(elf: ElfFile, secs: ElfSection[], btf: Btf | undefined, o
       const v = btf.type(vi.type);
       if (v.kind !== "VAR") continue;
       const st = btf.type(v.type);
-      const kern = opts.structOpsValueSize?.(st.name);
-      const name = v.name;
-      const isLink = sec.name.endsWith(".link");
-      // Lazy import would make a cycle; the map builder is tiny.
-      out.push({
-        name,
-        kernelName: name.slice(0, 15),
-        realName: name,
-        kind: "struct_ops",
-        type: "BPF_MAP_TYPE_STRUCT_OPS",
-        keySize: 4,
-        valueSize: kern ?? vi.size,
-        maxEntries: 1,
-        mapFlags: isLink ? 1 << 13 : 0,
-        secIdx: sec.index,
-        secOffset: vi.offset,
-        btfKeyTypeId: 0,
-        btfValueTypeId: 0,
-        btfTypeId: v.type,
-        initialValue: data.slice(vi.offset, vi.offset + vi.size),
-        mapExtra: 0n,
-        numaNode: 0,
-        pinning: 0,
-      });
+      const kern = opts.structOpsValueSize?.(coreEssentialName(st.name));
+      out.push(structOpsMap(v.name, sec.index, vi.offset, v.type, kern ?? vi.size, sec.name.endsWith(".link"), data.slice(vi.offset, vi.offset + vi.size)));
     }
   }
   return out;
