@@ -212,6 +212,7 @@ export function generateHelpers(kernelSrc) {
   };
   const files = [
     { path: "src/kernel/generated/7.2/helpers.ts", contents: renderHelpers(version, helpers, protos, selection) },
+    { path: "src/kernel/generated/7.2/helpers-selection.ts", contents: renderSelection(version, selection) },
     { path: "src/kernel/generated/7.2/helpers-kinds.ts", contents: renderKinds(generatedHeader("scripts/gen/helpers.mjs", version, "include/linux/bpf.h enum bpf_type_flag, enum bpf_arg_type, enum bpf_return_type"), kinds) },
     { path: "src/kernel/generated/7.2/progtypes.ts", contents: renderProgTypes(kernelSrc, { progTypes, attachTypes }) },
   ];
@@ -229,9 +230,9 @@ function configFuncs(protos, selection) {
 }
 
 function renderHelpers(version, helpers, protos, selection) {
-  const lines = [
-    generatedHeader("scripts/gen/helpers.mjs", version, "include/uapi/linux/bpf.h ___BPF_FUNC_MAPPER, every `const struct bpf_func_proto`, the *_func_proto() selectors of the program types' verifier_ops"),
-    `import type { HelperIdRow, HelperProtoRow, HelperSelectionRow } from "../../helpers/types.js";`,
+  return [
+    generatedHeader("scripts/gen/helpers.mjs", version, "include/uapi/linux/bpf.h ___BPF_FUNC_MAPPER, every `const struct bpf_func_proto` of the tree"),
+    `import type { HelperIdRow, HelperProtoRow } from "../../helpers/types.js";`,
     "",
     "/** ___BPF_FUNC_MAPPER: helper id -> name (without the BPF_FUNC_ prefix). */",
     "export const HELPER_IDS: readonly HelperIdRow[] = [",
@@ -249,17 +250,39 @@ function renderHelpers(version, helpers, protos, selection) {
     " */",
     `export const CONFIG_HELPER_FUNCS: Readonly<Record<string, readonly string[]>> = ${JSON.stringify(configFuncs(protos, selection))};`,
     "",
-    "/** Per program type (or struct_ops): helper id -> the protos get_func_proto returns, with their conditions. */",
+  ].join("\n");
+}
+
+// Most (helper, program type) pairs share their variant list with many others
+// (bpf_base_func_proto's answers recur in every type), so lists are stored
+// once and the per-type rows point at them.
+function renderSelection(version, selection) {
+  const sets = [];
+  const index = new Map();
+  const ref = (variants) => {
+    const k = JSON.stringify(variants);
+    if (!index.has(k)) {
+      index.set(k, sets.length);
+      sets.push(k);
+    }
+    return index.get(k);
+  };
+  const rows = selection.map(({ entries, ...head }) => `  { ...${JSON.stringify(head)},\n    entries: ${JSON.stringify(entries.map(([id, v]) => [id, ref(v)]))} },`);
+  return [
+    generatedHeader("scripts/gen/helpers.mjs", version, "the *_func_proto() selectors of the program types' verifier_ops and of the struct_ops types"),
+    `import type { HelperSelectionRow, HelperVariantRow } from "../../helpers/types.js";`,
+    "",
+    "/** Variant lists: the protos one get_func_proto can return for one helper, each with its conditions. */",
+    "export const HELPER_VARIANT_SETS: readonly (readonly HelperVariantRow[])[] = [",
+    ...sets.map((k, i) => `  /* ${i} */ ${k},`),
+    "];",
+    "",
+    "/** Per program type (or struct_ops type): [helper id, index into HELPER_VARIANT_SETS] for every helper it can get. */",
     "export const HELPER_SELECTION: readonly HelperSelectionRow[] = [",
-  ];
-  for (const s of selection) {
-    const { entries, ...head } = s;
-    lines.push(`  { ...${JSON.stringify(head)}, entries: [`);
-    for (const e of entries) lines.push(`    ${JSON.stringify(e)},`);
-    lines.push("  ] },");
-  }
-  lines.push("];", "");
-  return lines.join("\n");
+    ...rows,
+    "];",
+    "",
+  ].join("\n");
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -21,6 +21,7 @@ import {
   formatCondition,
   helperProtoRow,
   helperSelectors,
+  selectorEntries,
   type Condition,
   type HelperProtoRow,
   type HelperSelectionRow,
@@ -102,7 +103,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   // helper id -> proto key -> uses
   const uses = new Map<number, Map<string, Use[]>>();
   for (const s of sels) {
-    for (const [id, variants] of s.entries) {
+    for (const [id, variants] of selectorEntries(s)) {
       const byProto = uses.get(id) ?? new Map<string, Use[]>();
       uses.set(id, byProto);
       for (const v of variants) {

@@ -17,6 +17,7 @@ import {
   resolveRetType,
   typeFlagMask,
   configsOffFromBtf,
+  selectorEntries,
 } from "./index.js";
 import { loadBundledVmlinuxBtf } from "../../btf/index.js";
 import { PROG_TYPES } from "../progtypes/index.js";
@@ -46,7 +47,10 @@ describe("proto table (const struct bpf_func_proto)", () => {
   it("keys are unique and every selected proto exists", () => {
     const keys = new Set(HELPER_PROTOS.map((p) => p.key));
     assert.equal(keys.size, HELPER_PROTOS.length);
-    for (const s of HELPER_SELECTION) for (const [, vs] of s.entries) for (const v of vs) assert.ok(keys.has(v.proto), `${s.selector}: ${v.proto}`);
+    for (const s of HELPER_SELECTION) for (const [, vs] of selectorEntries(s)) {
+      assert.ok(vs.length > 0, s.selector);
+      for (const v of vs) assert.ok(keys.has(v.proto), `${s.selector}: ${v.proto}`);
+    }
   });
   it("every ARG/RET kind and modifier flag is a kernel enumerator, and the spelled type is kind | flags", () => {
     for (const p of HELPER_PROTOS) {

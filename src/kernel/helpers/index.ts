@@ -2,7 +2,8 @@
 // program type, the `struct bpf_func_proto` the kernel's get_func_proto
 // callback returns, as generated from the 7.2 source.
 // kernel: get_helper_proto (verifier.c) -> env->ops->get_func_proto(func_id, prog)
-import { CONFIG_HELPER_FUNCS, HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION } from "../generated/7.2/helpers.js";
+import { CONFIG_HELPER_FUNCS, HELPER_IDS, HELPER_PROTOS } from "../generated/7.2/helpers.js";
+import { HELPER_SELECTION, HELPER_VARIANT_SETS } from "../generated/7.2/helpers-selection.js";
 import { ARG_KINDS, RET_KINDS, TYPE_FLAGS } from "../generated/7.2/helpers-kinds.js";
 import type { ProgTypeName } from "../progtypes/types.js";
 import { conditionsHold, type LoadContext } from "./conditions.js";
@@ -11,7 +12,7 @@ import type { ArgBaseKind, Condition, HelperArgRow, HelperIdRow, HelperProtoRow,
 export type * from "./types.js";
 export { conditionHolds, conditionsHold, formatCondition, type LoadContext } from "./conditions.js";
 export { ARG_KINDS, RET_KINDS, TYPE_FLAGS } from "../generated/7.2/helpers-kinds.js";
-export { CONFIG_HELPER_FUNCS, HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION };
+export { CONFIG_HELPER_FUNCS, HELPER_IDS, HELPER_PROTOS, HELPER_SELECTION, HELPER_VARIANT_SETS };
 
 /** A helper's proto as one program type gets it. */
 export interface HelperProto extends HelperProtoRow {
@@ -35,7 +36,7 @@ const idsById = new Map<number, HelperIdRow>(HELPER_IDS.map((h) => [h.id, h]));
 const idsByName = new Map<string, HelperIdRow>(HELPER_IDS.map((h) => [h.name, h]));
 const protosByKey = new Map<string, HelperProtoRow>(HELPER_PROTOS.map((p) => [p.key, p]));
 const selections = new Map<string, { row: HelperSelectionRow; byId: Map<number, readonly HelperVariantRow[]> }>(
-  HELPER_SELECTION.map((row) => [row.selector, { row, byId: new Map(row.entries.map(([id, v]) => [id, v])) }]),
+  HELPER_SELECTION.map((row) => [row.selector, { row, byId: new Map(row.entries.map(([id, set]) => [id, HELPER_VARIANT_SETS[set] ?? []])) }]),
 );
 
 /** "bpf_map_lookup_elem", "map_lookup_elem" or "BPF_FUNC_map_lookup_elem" -> the UAPI row. */
@@ -104,6 +105,11 @@ export function resolveRetType(r: HelperRetRow): ResolvedType<RetBaseKind> {
 /** The selection rows (program types and struct_ops types) in table order. */
 export function helperSelectors(): readonly HelperSelectionRow[] {
   return HELPER_SELECTION;
+}
+
+/** The helpers one selection row grants: [helper id, its variants]. */
+export function selectorEntries(row: HelperSelectionRow): readonly (readonly [number, readonly HelperVariantRow[]])[] {
+  return row.entries.map(([id, set]) => [id, HELPER_VARIANT_SETS[set] ?? []] as const);
 }
 
 /** The kernel's bit value of a set of modifier flags (BIT(n + BPF_BASE_TYPE_BITS) each). */

@@ -103,6 +103,9 @@ export interface HelperSelectionRow {
   readonly progType: ProgTypeName;
   readonly structOps?: string;
   readonly getFuncProto: string;
-  /** [helper id, the protos it can get, mutually exclusive by their conditions]. */
-  readonly entries: readonly (readonly [number, readonly HelperVariantRow[]])[];
+  /**
+   * [helper id, index into HELPER_VARIANT_SETS]: the protos the helper can get, told apart
+   * (mutually exclusive) by their conditions.
+   */
+  readonly entries: readonly (readonly [number, number])[];
 }
