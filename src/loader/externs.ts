@@ -144,6 +144,11 @@ export interface TargetKernel {
   kernelVersion: number;
   /** CONFIG_* values as /proc/config.gz spells them ("y", "m", "42", "\"str\""). */
   kconfig: Readonly<Record<string, string>>;
+  /**
+   * A strong CONFIG_* extern without a value in `kconfig`: "error" as libbpf on a kernel
+   * whose config lacks it; "zero" to go on with 0 (the instructions do not depend on it).
+   */
+  kconfigMissing?: "error" | "zero";
   /** Typeless ksym addresses (kallsyms); absent ones resolve to 0 when weak. */
   kallsyms?: Readonly<Record<string, bigint>>;
 }
@@ -181,7 +186,10 @@ export function resolveExterns(externs: Extern[], objBtf: Btf | undefined, targe
   for (const ext of externs) {
     if (ext.kind === "kcfg") {
       let value: string | undefined;
-      if (ext.name.startsWith("CONFIG_")) value = target.kconfig[ext.name];
+      if (ext.name.startsWith("CONFIG_")) {
+        value = target.kconfig[ext.name];
+        if (value === undefined && !ext.isWeak && target.kconfigMissing === "zero") value = "0";
+      }
       else if (ext.name === "LINUX_KERNEL_VERSION") value = String(target.kernelVersion);
       else if (ext.name === "LINUX_HAS_BPF_COOKIE" || ext.name === "LINUX_HAS_SYSCALL_WRAPPER") value = "1";
       else if (!ext.name.startsWith("LINUX_") || !ext.isWeak) {

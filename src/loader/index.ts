@@ -47,6 +47,8 @@ export interface LoadOptions {
   coreBtf?: Btf;
   /** CONFIG_* values for `.kconfig` externs. */
   kconfig?: Readonly<Record<string, string>>;
+  /** Strong CONFIG_* externs missing from `kconfig`: refuse (libbpf, default) or use 0. */
+  kconfigMissing?: "error" | "zero";
 }
 
 export interface LoadedProgram extends AttachInfo {
@@ -116,6 +118,7 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
     modules: options.moduleBtfs ?? [],
     kernelVersion: options.kernelVersion ?? LINUX_7_2_KERNEL_VERSION,
     kconfig: options.kconfig ?? {},
+    kconfigMissing: options.kconfigMissing ?? "error",
   };
   const parsed = parseObject(bytes, { file, structOpsValueSize: (name) => structOpsValueSize(target, name) });
   const ext = resolveExterns(parsed.externs, parsed.btf, target, { file });

@@ -109,7 +109,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let rc = 0;
   for (const file of args.positionals) {
     try {
-      const obj = loadObject(file, { targetBtf, moduleBtfs, file });
+      const obj = loadObject(file, { targetBtf, moduleBtfs, file, kconfigMissing: "zero" });
       for (const p of obj.programs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
