@@ -43,7 +43,7 @@ export { BPF_CORE_RELO_KINDS, decodeLineInfo, formatLineInfo, lineInfoCol, lineI
 export type { BpfCoreRelo, BpfCoreReloKind, BtfExt, BtfExtFuncInfo, BtfExtHeader, BtfExtLineInfo, BtfExtSection, DecodedLineInfo } from "./ext.js";
 export { BtfWriter, writeBtfExt } from "./writer.js";
 export type { BtfExtWriterInput, BtfWriterOptions, WriterMember } from "./writer.js";
-export { CoreReloError, coreEssentialName, coreEssentialNameLen } from "./core/common.js";
+export { CoreErrno, CoreReloError, coreEssentialName, coreEssentialNameLen } from "./core/common.js";
 export { coreFieldsAreCompat, coreTypesAreCompat, coreTypesMatch } from "./core/compat.js";
 export { coreFindCands, newCoreCandCache } from "./core/candidates.js";
 export type { CoreCand, CoreCandCache, CoreTarget } from "./core/candidates.js";

@@ -316,3 +316,39 @@ test("libbpf's log text for a poisoned relocation the program reached", () => {
   );
   assert.equal(coreFailedReloLogPatch("p", L.btf, relo("BPF_CORE_FIELD_BYTE_OFFSET", L.task, "0:77"), 0), undefined);
 });
+
+test("flexible array members may be indexed past their zero length", () => {
+  const mk = (dataOff: number) => {
+    const w = new BtfWriter();
+    const int = w.int("int", 4, BTF_INT_SIGNED); // 1
+    const flex = w.array(int, int, 0); // 2
+    const s = w.struct("msg", dataOff / 8, [
+      { name: "len", type: int, bitOffset: 0 },
+      { name: "data", type: flex, bitOffset: dataOff },
+    ]); // 3
+    return { btf: parseBtf(w.build()), s };
+  };
+  const l = mk(32);
+  const t = mk(64);
+  const r = calc(l.btf, t.btf, relo("BPF_CORE_FIELD_BYTE_OFFSET", l.s, "0:1:5"));
+  assert.deepEqual([r.origVal, r.newVal, r.poison], [24n, 28n, false]);
+  // not the last member: a zero-length array is not flexible
+  const w = new BtfWriter();
+  const int = w.int("int", 4, BTF_INT_SIGNED);
+  const z = w.array(int, int, 0);
+  const s = w.struct("msg", 8, [
+    { name: "data", type: z, bitOffset: 0 },
+    { name: "len", type: int, bitOffset: 0 },
+  ]);
+  assert.throws(() => calc(parseBtf(w.build()), t.btf, relo("BPF_CORE_FIELD_BYTE_OFFSET", s, "0:0:5")), CoreReloError);
+});
+
+test("a 32-bit enum matches a 64-bit one of the same name", () => {
+  const lw = new BtfWriter();
+  const le = lw.enum("flags", 4, [["F_ONE", 1]]);
+  const tw = new BtfWriter();
+  tw.enum64("flags", 8, [["F_ZERO", 0n], ["F_ONE", 0x1_0000_0000n]]);
+  const v = calc(parseBtf(lw.build()), parseBtf(tw.build()), relo("BPF_CORE_ENUMVAL_VALUE", le, "0"));
+  assert.deepEqual([v.origVal, v.newVal], [1n, 0x1_0000_0000n]);
+  assert.equal(calc(parseBtf(lw.build()), parseBtf(tw.build()), relo("BPF_CORE_TYPE_MATCHES", le, "0")).newVal, 0n, "sizes differ");
+});
