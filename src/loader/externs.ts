@@ -28,6 +28,8 @@ export interface Extern {
   ksymTypeId: number;
   /** Resolution results. */
   isSet: boolean;
+  /** Typeless ksym: its address (kallsyms). */
+  ksymAddr: bigint;
   kernelBtfId: number;
   /** Module: index into fd_array (libbpf numbering, 0 for vmlinux). */
   btfFdIdx: number;
@@ -92,6 +94,7 @@ export function collectExterns(symbols: readonly ElfSymbol[], btf: Btf | undefin
       kcfgDataOff: 0,
       ksymTypeId: 0,
       isSet: false,
+      ksymAddr: 0n,
       kernelBtfId: 0,
       btfFdIdx: 0,
     };
@@ -149,7 +152,7 @@ export interface TargetKernel {
    * whose config lacks it; "zero" to go on with 0 (the instructions do not depend on it).
    */
   kconfigMissing?: "error" | "zero";
-  /** Typeless ksym addresses (kallsyms); absent ones resolve to 0 when weak. */
+  /** Typeless ksym addresses (/proc/kallsyms); when absent every typeless ksym resolves to 0. */
   kallsyms?: Readonly<Record<string, bigint>>;
 }
 
@@ -202,9 +205,13 @@ export function resolveExterns(externs: Extern[], objBtf: Btf | undefined, targe
       continue;
     }
     if (ext.ksymTypeId === 0 || !objBtf) {
-      // Typeless ksym: an address from kallsyms, which has no BTF to come from.
-      const addr = target.kallsyms?.[ext.name];
-      if (addr !== undefined) ext.isSet = true;
+      // Typeless ksym: an address from /proc/kallsyms. Without a kallsyms table every
+      // symbol is taken to exist, at address 0 (the verifier sees a scalar either way).
+      const addr = target.kallsyms ? target.kallsyms[ext.name] : 0n;
+      if (addr !== undefined) {
+        ext.isSet = true;
+        ext.ksymAddr = addr;
+      }
       continue;
     }
     const found = findKsym(target, ext.isFunc ? ext.essentName : ext.name, ext.isFunc ? "FUNC" : "VAR");

@@ -239,9 +239,10 @@ function relocateData(obj: ParsedObject, main: ObjFunction, w: Work, maps: Loade
           // The kernel gets the module BTF's fd here; bpfverify has no fds: 0 = vmlinux, else the fd_array index.
           next!.imm = ext.btfFdIdx;
         } else {
-          // Typeless or unresolved weak ksym: the address (0 when unknown).
-          insn.imm = 0;
-          next!.imm = 0;
+          // Typeless ksym: its address; an unresolved weak one: 0.
+          const addr = BigInt.asUintN(64, ext.isSet ? ext.ksymAddr : 0n);
+          insn.imm = Number(BigInt.asIntN(32, addr));
+          next!.imm = Number(BigInt.asIntN(32, addr >> 32n));
         }
         break;
       }
