@@ -91,8 +91,8 @@ function compareAttr(rec, p) {
   attrChecked++;
   const want = `prog_type=${ka.prog_type} expected_attach_type=${ka.expected_attach_type} attach_btf_id=${ka.attach_btf_id} module=${ka.attach_btf_obj_fd !== 0}`;
   const got = `prog_type=${p.progTypeNum} expected_attach_type=${p.expectedAttachTypeNum} attach_btf_id=${p.attachBtfId} module=${p.attachBtfModule !== null}`;
-  if (got === want && p.attachError === null) attrSame++;
-  else attrDiffs.push(`${rec.object}/${rec.program}: got ${got}${p.attachError ? ` (${p.attachError})` : ""}, want ${want}`);
+  if (got === want && p.loadError === null) attrSame++;
+  else attrDiffs.push(`${rec.object}/${rec.program}: got ${got}${p.loadError ? ` (${p.loadError})` : ""}, want ${want}`);
 }
 const failures = [];
 const errorCounts = new Map();

@@ -21,8 +21,8 @@ export interface AttachInfo {
   attachBtfId: number;
   /** The module whose BTF holds attachBtfId; null for vmlinux. */
   attachBtfModule: string | null;
-  /** Why libbpf would refuse to load the program (attach target not found...); null when fine. */
-  attachError: string | null;
+  /** libbpf's message when it would refuse to load the program (unknown section, attach target not found...); null when fine. */
+  loadError: string | null;
   /** BPF_F_SLEEPABLE / BPF_F_XDP_HAS_FRAGS from the section definition. */
   progFlags: number;
   /** struct_ops: the kernel struct (e.g. "bpf_dummy_ops") and member the program implements. */
@@ -92,16 +92,18 @@ export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Ma
       expectedAttachTypeNum: ATTACH_TYPE_NUM[expected as keyof typeof ATTACH_TYPE_NUM],
       attachBtfId: 0,
       attachBtfModule: null,
-      attachError: null,
+      loadError: null,
       progFlags: (kind.flags.includes("SEC_SLEEPABLE") ? BPF_F_SLEEPABLE : 0) | (kind.progType === "BPF_PROG_TYPE_XDP" && kind.flags.includes("SEC_XDP_FRAGS") ? BPF_F_XDP_HAS_FRAGS : 0),
       structOps: null,
     };
-    if (kind.flags.includes("SEC_ATTACH_BTF")) {
+    if (kind.secDef === undefined) {
+      info.loadError = `prog '${fn.name}': missing BPF prog type, check ELF section name '${fn.secName}'`;
+    } else if (kind.flags.includes("SEC_ATTACH_BTF")) {
       const slash = fn.secName.indexOf("/");
       if (slash < 0) {
-        info.attachError = `prog '${fn.name}': no BTF-based attach target is specified, use bpf_program__set_attach_target()`;
+        info.loadError = `prog '${fn.name}': no BTF-based attach target is specified, use bpf_program__set_attach_target()`;
       } else if (kind.progType === "BPF_PROG_TYPE_EXT") {
-        info.attachError = `prog '${fn.name}': attach program FD is not set`;
+        info.loadError = `prog '${fn.name}': attach program FD is not set`;
       } else {
         const name = fn.secName.slice(slash + 1);
         const found = findKernelBtfId(target, name, expected);
@@ -109,7 +111,7 @@ export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Ma
           info.attachBtfId = found.id;
           info.attachBtfModule = found.module;
         } else {
-          info.attachError = `prog '${fn.name}': failed to find kernel BTF type ID of '${name}': -ESRCH`;
+          info.loadError = `prog '${fn.name}': failed to find kernel BTF type ID of '${name}': -ESRCH`;
         }
       }
     }
@@ -124,7 +126,7 @@ export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Ma
     const essential = coreEssentialName(tname);
     const kern = findStructOpsKern(target, essential);
     if (!kern) {
-      info.attachError = `struct_ops init_kern: struct bpf_struct_ops_${essential} is not found in kernel BTF`;
+      info.loadError = `struct_ops init_kern: struct bpf_struct_ops_${essential} is not found in kernel BTF`;
       continue;
     }
     const kt = kern.btf.type(kern.typeId);
