@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../util/errors.js";
-import { parseBtf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 import { BTF_INT_SIGNED, BTF_KIND } from "./kinds.js";
 import { BtfWriter } from "./writer.js";
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../util/errors.js";
-import { parseBtf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 import { decodeLineInfo, formatLineInfo, parseBtfExt } from "./ext.js";
 import { BtfWriter, writeBtfExt } from "./writer.js";
 import { readFixture } from "./fixtures.test-util.js";

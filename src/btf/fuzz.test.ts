@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../util/errors.js";
-import { parseBtf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 import { parseBtfExt } from "./ext.js";
 import { btfTypeStr } from "./naming.js";
 import { arrayDims, declTags, funcProto, members, resolveSize, resolveType, skipModsAndTypedefs } from "./walk.js";

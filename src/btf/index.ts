@@ -10,8 +10,10 @@
 //  ext:     parseBtfExt(bytes, btf) -> func_info / line_info / CO-RE records per ELF section
 //  CO-RE:   coreCalcReloInsn(ctx, relo, reloIdx) -> CoreReloResult; coreApplyToInsn(...) -> CorePatch
 //  tests:   BtfWriter, writeBtfExt build BTF blobs
-export { Btf, parseBtf } from "./btf.js";
-export type { BtfHeader, BtfKindLayout, ParseBtfOptions } from "./btf.js";
+export { Btf } from "./btf.js";
+export { parseBtf } from "./parse.js";
+export type { BtfHeader, BtfKindLayout } from "./btf.js";
+export type { ParseBtfOptions } from "./parse.js";
 export * from "./kinds.js";
 export type * from "./types.js";
 export {

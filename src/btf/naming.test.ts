@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseBtf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 import { btfKindStr, btfNameByOffset, btfNameOrAnon, btfTypeName, btfTypeStr } from "./naming.js";
 import { BtfWriter } from "./writer.js";
 

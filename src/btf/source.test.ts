@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../util/errors.js";
-import { parseBtf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 import { btfTypeStr } from "./naming.js";
 import { loadBtfFile, loadBundledVmlinuxBtf, parseBtfOrElf } from "./source.js";
 import { declTags, findMember, funcProto, resolveSize, skipModsAndTypedefs } from "./walk.js";

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { brotliDecompressSync } from "node:zlib";
 import { elfSectionBytes } from "../elf/index.js";
 import { InputError } from "../util/errors.js";
-import { Btf, parseBtf } from "./btf.js";
+import { Btf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 
 /** Returns a section's bytes from an ELF image, undefined when absent (the ELF reader lives in src/elf). */
 export type ElfSectionReader = (elf: Uint8Array, sectionName: string) => Uint8Array | undefined;

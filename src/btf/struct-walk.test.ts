@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseBtf } from "./btf.js";
+import { parseBtf } from "./parse.js";
 import { BTF_INT_SIGNED } from "./kinds.js";
 import { loadBundledVmlinuxBtf } from "./source.js";
 import { btfStructAccess, btfStructIdsMatch, btfStructWalk } from "./struct-walk.js";

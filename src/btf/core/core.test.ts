@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseBtf } from "../btf.js";
+import { parseBtf } from "../parse.js";
 import type { Btf } from "../btf.js";
 import { BPF_CORE_RELO_KINDS, type BpfCoreRelo, type BpfCoreReloKind } from "../ext.js";
 import { BTF_INT_SIGNED } from "../kinds.js";

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { parseBtf } from "../btf.js";
+import { parseBtf } from "../parse.js";
 import { parseBtfExt } from "../ext.js";
 import { loadBundledVmlinuxBtf } from "../source.js";
 import { fixturePath, readFixture } from "../fixtures.test-util.js";
