@@ -62,6 +62,8 @@ export function litKey(lit) {
     case "lockedDown": return `lockdown:${lit.what}`;
     case "iterTarget": return `iter:${lit.target}`;
     case "config": return `config:${lit.name}`;
+    case "structOpsMember": return `member:${lit.member}`;
+    case "attachTarget": return `target:${lit.set}`;
     default: return `expr:${lit.text}`;
   }
 }
@@ -326,6 +328,10 @@ export class Evaluator {
       const res = { "==": a === b, "!=": a !== b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b }[op];
       if (res !== undefined) return [{ v: { k: "bool", v: res }, st }];
     }
+    if ((op === "==" || op === "!=") && ((l.k === "moff" && r.k === "offsetof") || (l.k === "offsetof" && r.k === "moff"))) {
+      const member = l.k === "offsetof" ? l.member : r.member;
+      return forkLit(st, { kind: "structOpsMember", member }).map(({ b, st: s2 }) => ({ v: { k: "bool", v: op === "==" ? b : !b }, st: s2 }));
+    }
     if (l.k === "lockdown" && op === "<" && r.k === "int" && r.v === 0) {
       return forkLit(st, { kind: "lockedDown", what: l.what }).map(({ b, st: s2 }) => ({ v: { k: "bool", v: b }, st: s2 }));
     }
@@ -339,6 +345,15 @@ export class Evaluator {
       return [{ v: { k: "lit", lit: { kind: "capable", cap } }, st }];
     }
     if (fname && CAP_FUNCS.has(fname)) return [{ v: { k: "lit", lit: { kind: "capable", cap: CAP_FUNCS.get(fname) } }, st }];
+    // btf_id_set_contains(&SET, prog->aux->attach_btf_id): the function the program attaches to is in SET
+    if (fname === "btf_id_set_contains" && e.args[1]?.text === "prog->aux->attach_btf_id") {
+      const set = e.args[0]?.text.replace(/^&\s*/, "") ?? "?";
+      const rows = this.scan.btfIdLists.get(`set:${set}`);
+      if (rows) return [{ v: { k: "lit", lit: { kind: "attachTarget", set, funcs: rows.map((r) => r.type) } }, st }];
+    }
+    // prog_ops_moff(prog) == offsetof(struct S, member): which struct_ops member the program implements
+    if (fname === "prog_ops_moff") return [{ v: { k: "moff" }, st }];
+    if (fname === "offsetof") return [{ v: { k: "offsetof", member: e.args[e.args.length - 1]?.text ?? "?" }, st }];
     if (fname === "security_locked_down") return [{ v: { k: "lockdown", what: e.args[0]?.text ?? "?" }, st }];
     if (fname === "bpf_iter_get_func_proto") return this.iterTargets(st);
     if (fname && this.scan.funcs.has(fname)) {

@@ -134,6 +134,10 @@ function collectBtfIdLists(src, out) {
   for (const m of src.matchAll(/type_id\s*=\s*btf_find_by_name_kind\(\s*\w+\s*,\s*"(\w+)"\s*,\s*BTF_KIND_STRUCT\s*\);[^;]*;\s*(\w+)\s*=\s*type_id;/g)) {
     out.set(m[2], [{ index: "0", kind: "struct", type: m[1] }]);
   }
+  // BTF_SET_START(name) BTF_ID(func, x) ... BTF_SET_END(name): kept as `set:name`
+  for (const m of src.matchAll(/BTF_SET_START\(\s*(\w+)\s*\)([\s\S]*?)BTF_SET_END\(\s*\1\s*\)/g)) {
+    out.set(`set:${m[1]}`, [...m[2].matchAll(/BTF_ID\(\s*(\w+)\s*,\s*(\w+)\s*\)/g)].map((r, i) => ({ index: String(i), kind: r[1], type: r[2] })));
+  }
   for (const m of src.matchAll(/BTF_ID_LIST(?:_GLOBAL)?_SINGLE\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)/g)) {
     out.set(m[1], [{ index: "0", kind: m[2], type: m[3] }]);
   }

@@ -22,6 +22,10 @@ export interface LoadContext {
   readonly iterTarget?: string;
   /** For struct_ops programs: the struct_ops type name ("tcp_congestion_ops"). */
   readonly structOps?: string;
+  /** For BTF-attached programs (fentry, LSM, ...): the name of the kernel function attach_btf_id names. */
+  readonly attachTarget?: string;
+  /** For struct_ops programs: the member (callback) the program implements ("release"). */
+  readonly structOpsMember?: string;
   /**
    * CONFIG_* options the target kernel was built without (default: none). For a kernel
    * given by its BTF, configsOffFromBtf() works them out; Linux 7.2 as Debian builds it
@@ -46,6 +50,8 @@ export function conditionHolds(c: Condition, ctx: LoadContext): boolean {
     case "sleepable": return (ctx.sleepable ?? false) === c.holds;
     case "lockedDown": return (ctx.lockedDown ?? []).includes(c.what) === c.holds;
     case "iterTarget": return (ctx.iterTarget === c.target) === c.holds;
+    case "attachTarget": return (ctx.attachTarget !== undefined && c.funcs.includes(ctx.attachTarget)) === c.holds;
+    case "structOpsMember": return (ctx.structOpsMember === c.member) === c.holds;
     case "config": return !(ctx.configsOff ?? []).includes(c.name) === c.holds;
     case "expr": return (ctx.facts?.[c.text] ?? false) === c.holds;
     default: return assertNever(c, "condition");
@@ -66,6 +72,8 @@ export function formatCondition(c: Condition): string {
     case "lockedDown": return `${c.holds ? "" : "not "}locked down (${c.what})`;
     case "iterTarget": return `iterator target ${c.holds ? "is" : "is not"} "${c.target}"`;
     case "config": return c.holds ? c.name : `!${c.name}`;
+    case "attachTarget": return `attach target ${c.holds ? "in" : "not in"} ${c.set} {${c.funcs.join(", ")}}`;
+    case "structOpsMember": return `struct_ops member ${c.holds ? "is" : "is not"} ${c.member}`;
     case "expr": return c.holds ? c.text : `!(${c.text})`;
     default: return assertNever(c, "condition");
   }

@@ -140,10 +140,21 @@ describe("spot checks against the 7.2 source", () => {
     assert.equal(helperProtoByName("get_task_stack", "BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY", { sleepable: true })?.name, "bpf_get_task_stack_sleepable_proto");
     assert.equal(helperProtoByName("get_task_stack", "BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY")?.name, "bpf_get_task_stack_proto");
   });
+  it("bpf_lsm_func_proto: setsockopt only for BPF_LSM_CGROUP on the sockopt hook sets (kernel/bpf/bpf_lsm.c)", () => {
+    const lsm = "BPF_PROG_TYPE_LSM" as const;
+    assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_CGROUP", { attachTarget: "bpf_lsm_sock_graft" })?.name, "bpf_sk_setsockopt_proto");
+    assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_CGROUP", { attachTarget: "bpf_lsm_socket_post_create" })?.name, "bpf_unlocked_sk_setsockopt_proto");
+    assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_CGROUP", { attachTarget: "bpf_lsm_file_open" }), undefined);
+    assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_MAC", { attachTarget: "bpf_lsm_sock_graft" }), undefined);
+  });
   it("struct_ops programs take their struct_ops type's callback", () => {
     assert.equal(helperProtoByName("tcp_send_ack", "BPF_PROG_TYPE_STRUCT_OPS", undefined, { structOps: "tcp_congestion_ops" })?.name, "bpf_tcp_send_ack_proto");
     assert.equal(helperProtoByName("tcp_send_ack", "BPF_PROG_TYPE_STRUCT_OPS", undefined, { structOps: "sched_ext_ops" }), undefined);
     assert.equal(helperProtoByName("map_lookup_elem", "BPF_PROG_TYPE_STRUCT_OPS"), undefined);
+    // bpf_tcp_ca_get_func_proto: no setsockopt from the release() callback
+    const ca = { structOps: "tcp_congestion_ops" };
+    assert.equal(helperProtoByName("setsockopt", "BPF_PROG_TYPE_STRUCT_OPS", undefined, { ...ca, structOpsMember: "cong_avoid" })?.name, "bpf_sk_setsockopt_nodelay_proto");
+    assert.equal(helperProtoByName("setsockopt", "BPF_PROG_TYPE_STRUCT_OPS", undefined, { ...ca, structOpsMember: "release" }), undefined);
   });
   it("the variants of one (id, prog type) are told apart by their conditions", () => {
     const vs = helperVariants(helperByName("get_func_ip")!.id, "BPF_PROG_TYPE_KPROBE");

@@ -86,6 +86,10 @@ export type Condition =
   | { readonly kind: "iterTarget"; readonly target: string; readonly holds: boolean }
   /** A `case` label under `#ifdef CONFIG_x`: present only in kernels built with that option. */
   | { readonly kind: "config"; readonly name: string; readonly holds: boolean }
+  /** prog_ops_moff(prog) == offsetof(struct ..., member): the struct_ops member the program implements. */
+  | { readonly kind: "structOpsMember"; readonly member: string; readonly holds: boolean }
+  /** btf_id_set_contains(&set, prog->aux->attach_btf_id): the kernel function the program attaches to is one of `funcs`. */
+  | { readonly kind: "attachTarget"; readonly set: string; readonly funcs: readonly string[]; readonly holds: boolean }
   /** Any other test, as written in the source. */
   | { readonly kind: "expr"; readonly text: string; readonly holds: boolean };
 
