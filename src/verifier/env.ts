@@ -20,6 +20,7 @@ import { regSmin, tnumIsConst, cnum64FromSRange, cnum32FromSRange } from "./stat
 import { tnumStr } from "./log/print-state.js";
 import { checkHelperCall as checkHelperCallImpl, type HelperLookup } from "./calls/helper.js";
 import { regBoundsSync } from "./ops/scalar-ops.js";
+import { checkAtomic as checkAtomicImpl } from "./ops/atomic.js";
 import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
@@ -278,8 +279,8 @@ export class VerifierEnv {
   checkStackArgWrite(_off: number, _value: RegState | null): void {
     notModelled("stack arguments (R11)");
   }
-  checkAtomic(_insn: RawInsn): void {
-    notModelled("atomic instructions");
+  checkAtomic(insn: RawInsn): void {
+    checkAtomicImpl(this, insn);
   }
   checkLdAbs(_insn: RawInsn): void {
     notModelled("LD_ABS/LD_IND");

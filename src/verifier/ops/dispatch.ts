@@ -33,7 +33,7 @@ const BPF_FUNC_spin_unlock = 94;
 const BPF_FUNC_kptr_xchg = 194;
 
 /** kernel: check_load_mem */
-function checkLoadMem(env: VerifierEnv, strictOnce: boolean, isLdsx: boolean, allowTrustMismatch: boolean, ctx: string): void {
+export function checkLoadMem(env: VerifierEnv, strictOnce: boolean, isLdsx: boolean, allowTrustMismatch: boolean, ctx: string): void {
   const insn = env.insns[env.insnIdx]!;
   if (isStackArgLdx(insn)) {
     checkRegArg(env, insn.dst, "DST_OP_NO_MARK");
@@ -50,7 +50,7 @@ function checkLoadMem(env: VerifierEnv, strictOnce: boolean, isLdsx: boolean, al
 }
 
 /** kernel: check_store_reg */
-function checkStoreReg(env: VerifierEnv, strictOnce: boolean): void {
+export function checkStoreReg(env: VerifierEnv, strictOnce: boolean): void {
   const insn = env.insns[env.insnIdx]!;
   const regs = curFrame(env.curState).regs;
   if (isStackArgStx(insn)) {
