@@ -17,7 +17,9 @@ import { sortSubprogsTopo } from "./topo.js";
 import { readOnlyMapValueFrom } from "./btf-facts.js";
 import { type CfgEnv, type CfgReject, type Errno, type PrePassOptions, newInsnAux } from "./types.js";
 
-export type { CfgEnv, CfgReject, Errno, HelperFacts, InsnAux, KfuncFacts, PrePassOptions, SubprogInfo } from "./types.js";
+export type {
+  CfgEnv, CfgMap, CfgReject, Errno, HelperArg, HelperFacts, InsnAux, KfuncFacts, KfuncParam, PrePassOptions, SubprogInfo,
+} from "./types.js";
 export { insnSuccessors } from "./check-cfg.js";
 export { findContainingSubprog, findSubprog } from "./subprogs.js";
 export { checkInsnFields, opcodeInInsnTable } from "./insn-fields.js";
