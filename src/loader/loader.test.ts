@@ -199,10 +199,9 @@ test("failed CO-RE relocations are poisoned and explained in the log", () => {
   const idx = p.insns.findIndex((i) => i.code === 0x85 && i.imm === 195896080);
   assert.ok(idx >= 0);
   const log = `${idx}: (85) call unknown#195896080\ninvalid func unknown#195896080\nprocessed 1 insns\n`;
-  // libbpf prints the kind in lower case ("struct", its own btf_kind_str); the case is
-  // left open here until src/btf's coreFormatSpec uses libbpf's spelling.
+  // libbpf prints the kind with its own btf_kind_str, in lower case.
   assert.match(
     p.fixupLog(log),
-    new RegExp(`^${idx}: <invalid CO-RE relocation>\\nfailed to resolve CO-RE relocation <byte_(off|sz)> \\[\\d+\\] (struct|STRUCT) wakeup_source\\.\\w+ \\([\\d:]+ @ offset \\d+\\)\\nprocessed 1 insns\\n$`),
+    new RegExp(`^${idx}: <invalid CO-RE relocation>\\nfailed to resolve CO-RE relocation <byte_(off|sz)> \\[\\d+\\] struct wakeup_source\\.\\w+ \\([\\d:]+ @ offset \\d+\\)\\nprocessed 1 insns\\n$`),
   );
 });

@@ -4,7 +4,7 @@
 // libbpf: fixup_verifier_log, fixup_log_failed_core_relo, fixup_log_missing_map_load,
 // fixup_log_missing_kfunc_call
 
-import { coreFormatSpec, coreParseSpec, CORE_POISON_IMM, type BpfCoreRelo, type Btf } from "../btf/index.js";
+import { coreFailedReloLogPatch, CORE_POISON_IMM, type BpfCoreRelo, type Btf } from "../btf/index.js";
 import type { Extern } from "./externs.js";
 import { POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE } from "./link.js";
 import type { LoaderMap } from "./maps.js";
@@ -21,7 +21,6 @@ export interface LogFixupContext {
 }
 
 const MAX_LAST_LINES = 10;
-const SPEC_BUF = 256;
 
 /** Rewrite `log` (the kernel's text) as libbpf returns it to the user. */
 export function fixupVerifierLog(ctx: LogFixupContext, log: string): string {
@@ -50,16 +49,9 @@ function parseCallLine(line: string): { insn: number; imm: number } | undefined 
 function failedCoreRelo(ctx: LogFixupContext, line1: string): string | undefined {
   const c = parseCallLine(line1);
   if (!c || c.imm !== CORE_POISON_IMM || !ctx.btf) return undefined;
+  // libbpf: find_relo_core — the first CO-RE record at that instruction.
   const rec = ctx.coreRelos.find((r) => r.insnIdx === c.insn);
-  if (!rec) return undefined;
-  let spec: string;
-  try {
-    spec = coreFormatSpec(coreParseSpec(ctx.progName, ctx.btf, rec.relo));
-  } catch {
-    return undefined;
-  }
-  const shown = spec.length >= SPEC_BUF ? `${spec.slice(0, SPEC_BUF - 1)}...` : spec;
-  return `${c.insn}: <invalid CO-RE relocation>\nfailed to resolve CO-RE relocation ${shown}\n`;
+  return rec ? coreFailedReloLogPatch(ctx.progName, ctx.btf, rec.relo, c.insn) : undefined;
 }
 
 function missingMapLoad(ctx: LogFixupContext, line1: string): string | undefined {

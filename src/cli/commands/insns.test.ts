@@ -56,3 +56,11 @@ test("insns prints text, and a clear error for bad input", async () => {
   assert.equal(await run([], io3), 2);
   assert.match(io3.stderr, /^usage: bpfverify insns/);
 });
+
+test("--core-btf resolves CO-RE against another BTF (libbpf's btf_custom_path)", async () => {
+  // bpf_testmod's split BTF is not standalone: refused with the file named, not a crash.
+  const io = memoryIo();
+  const rc = await run(["--json", "--core-btf", join(DIR, "bpf_testmod.btf"), join(DIR, "test_wakeup_source.bpf.o")], io);
+  assert.equal(rc, 1);
+  assert.match(io.stderr, /bpf_testmod\.btf/);
+});

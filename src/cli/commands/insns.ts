@@ -10,12 +10,14 @@ import { loadObject, mapTypeName, type LoadedProgram } from "../../loader/index.
 import { InputError } from "../../util/errors.js";
 import type { CliIo } from "../io.js";
 
-const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--json] OBJ...
+const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--core-btf PATH] [--json] OBJ...
 
 Print each program's final instructions as libbpf hands them to the kernel.
   --btf PATH          target kernel BTF (raw, as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
                       default: the bundled Linux 7.2 vmlinux BTF
   --module-btf PATH   a module's split BTF over the target BTF (repeatable; name = file name)
+  --core-btf PATH     resolve CO-RE relocations against this BTF alone (libbpf's btf_custom_path,
+                      test_loader's __btf_path); kfuncs still resolve against --btf
   --json              one JSON object per program and line:
                       {"file","program","section","progType","expectedAttachType","attachTo","insns","maps"}
                       insns: lowercase hex, 16 digits per instruction, bytes as in the ELF;
@@ -78,6 +80,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       options: {
         btf: { type: "string" },
         "module-btf": { type: "string", multiple: true },
+        "core-btf": { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -96,7 +99,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   let targetBtf: Btf;
   const moduleBtfs: { name: string; btf: Btf }[] = [];
+  let coreBtf: Btf | undefined;
   try {
+    if (args.values["core-btf"]) coreBtf = readBtf(args.values["core-btf"], undefined, "custom");
     targetBtf = args.values.btf ? readBtf(args.values.btf, undefined, "vmlinux") : loadBundledVmlinuxBtf("7.2");
     for (const p of args.values["module-btf"] ?? []) {
       const name = basename(p).replace(/\.[^.]*$/, "");
@@ -109,7 +114,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let rc = 0;
   for (const file of args.positionals) {
     try {
-      const obj = loadObject(file, { targetBtf, moduleBtfs, file, kconfigMissing: "zero" });
+      const obj = loadObject(file, { targetBtf, moduleBtfs, coreBtf, file, kconfigMissing: "zero" });
       for (const p of obj.programs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
