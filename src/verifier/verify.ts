@@ -7,6 +7,7 @@ import { VerifierLog, BPF_LOG_LEVEL, BPF_LOG_LEVEL2, BPF_LOG_STATS } from "./log
 import { VerifierEnv, type SubprogInfo } from "./env.js";
 import { runPrePasses, type RunPrePassOptions } from "./cfg/index.js";
 import { newFuncState } from "./state/func.js";
+import { markRegKnownZero } from "./state/reg.js";
 import type { VerifierState } from "./state/types.js";
 import { doCheck, verboseLinfo, accountCurrentPath } from "./explore/do-check.js";
 import { Reject, ERRNO_NUMBER, type Errno } from "./reject.js";
@@ -63,6 +64,7 @@ function doCheckCommon(env: VerifierEnv, subprog: number): void {
   const r1 = frame.regs[1]!;
   r1.type = "PTR_TO_CTX";
   r1.flags = 0;
+  markRegKnownZero(r1);
   if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") throw new NotModelled("struct_ops __ref arguments");
   env.insnIdx = env.subprogs[subprog]!.start;
   try {
