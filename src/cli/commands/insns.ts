@@ -61,7 +61,12 @@ function programText(file: string, p: LoadedProgram, target: Btf, modules: reado
     const sub = subAt.get(i);
     if (sub !== undefined) lines.push(`; ${sub}:`);
     const ins = p.insns[i]!;
-    lines.push(`${i}: ${printBpfInsn(ins, p.insns[i + 1], cbs)}`);
+    let note = "";
+    // The kernel would print its own map address here; name the map instead.
+    if (ins.code === 0x18 && (ins.src === 1 || ins.src === 2) && p.maps[ins.imm]) {
+      note = `\t; map #${ins.imm} ${p.maps[ins.imm]!.name}${ins.src === 2 ? ` + ${p.insns[i + 1]?.imm ?? 0}` : ""}`;
+    }
+    lines.push(`${i}: ${printBpfInsn(ins, p.insns[i + 1], cbs)}${note}`);
     if (ins.code === 0x18) i++; // ld_imm64 takes two slots and one line
   }
   return lines.join("\n") + "\n";
