@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { asm, assemble, R0, R1, R2, R3, R10 } from "./asm.js";
 import { printBpfInsn } from "./disasm.js";
 import { InputError } from "../util/errors.js";
+import { fallsThrough, jumpTarget, subprogTarget } from "./flow.js";
 
 const text = (slots: ReturnType<typeof assemble>["slots"]): string[] => {
   const out: string[] = [];
@@ -102,4 +103,23 @@ test("asm.raw passes malformed slots through to an invalid decoding", () => {
   const first = p.insns[0]!;
   assert.equal(first.kind, "invalid");
   if (first.kind === "invalid") assert.equal(first.message, "unknown opcode ff\n");
+});
+
+test("flow: jump and subprog targets agree with the labels", () => {
+  const p = assemble([
+    asm.jeq.imm(R1, 0, "a"),
+    asm.ldFunc(R2, "cb"),
+    asm.label("a"),
+    asm.call.subprog("cb"),
+    asm.ja("a"),
+    asm.label("cb"),
+    asm.exit(),
+  ]);
+  const at = (i: number) => p.insns[i] as Exclude<(typeof p.insns)[number], { kind: "ld_imm64_hi" }>;
+  assert.equal(jumpTarget(at(0), 0), p.labels.get("a"));
+  assert.equal(subprogTarget(at(1), 1), p.labels.get("cb"));
+  assert.equal(subprogTarget(at(3), 3), p.labels.get("cb"));
+  assert.equal(jumpTarget(at(4), 4), p.labels.get("a"));
+  assert.equal(fallsThrough(at(4)), false);
+  assert.equal(fallsThrough(at(0)), true);
 });

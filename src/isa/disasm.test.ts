@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { funcIdName, printBpfInsn, printDecoded, verifierInsnCallbacks, type InsnCallbacks } from "./disasm.js";
+import { funcIdName, printBpfInsn, printDecoded, printProgram, verifierInsnCallbacks, type InsnCallbacks } from "./disasm.js";
 import { decodeInsn } from "./decode.js";
 import { rawInsnsFromHex, rawInsnsToHex, type RawInsn } from "./raw.js";
 import { encode } from "./encode.js";
@@ -98,4 +98,9 @@ test("corpus: every insn the kernel printed during the walk decodes to a valid f
     assert.notEqual(d.kind, "invalid", row.hex);
     assert.equal(rawInsnsToHex(encode(d)), row.hex);
   }
+});
+
+test("printProgram numbers insns by slot and skips ld_imm64 second slots", () => {
+  const slots = [r(0x18, 1, 0, 0, 1), r(0), r(0xb7, 0, 0, 0, 0), r(0x95)];
+  assert.deepEqual(printProgram(slots), ["0: (18) r1 = 0x1", "2: (b7) r0 = 0", "3: (95) exit"]);
 });

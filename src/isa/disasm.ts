@@ -214,3 +214,17 @@ export function verifierInsnCallbacks(kfuncName: (btfFdIdx: number, btfId: numbe
   };
 }
 
+
+/**
+ * A whole program as the verifier's walk prints it, one "N: text" line per
+ * insn (the second slot of an ld_imm64 gets no line), without newlines.
+ */
+export function printProgram(slots: readonly RawInsn[], cbs: InsnCallbacks = {}, opts: PrintOptions = {}): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < slots.length; i++) {
+    const insn = slots[i]!;
+    out.push(`${i}: ${printBpfInsn(insn, slots[i + 1], cbs, opts)}`);
+    if (insn.code === (BPF_LD | BPF_IMM | BPF_DW) && i + 1 < slots.length) i++;
+  }
+  return out;
+}
