@@ -4,6 +4,12 @@ export interface CliIo {
   err(s: string): void;
 }
 
+// A reader that goes away (`bpfverify insns x.o | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 export const defaultIo: CliIo = {
   out: (s) => { process.stdout.write(s); },
   err: (s) => { process.stderr.write(s); },
