@@ -121,11 +121,13 @@ for (const object of objects) {
     let t = tests.get(p.program);
     const v = verified.get(p.program);
     const ov = overlay.get(key);
-    if (ov && v && typeof v.log === "string") {
-      // A prog_test checks this unannotated program itself (expectations-overlay.tsv); the
-      // object carries no expectation for `bpfverify test`, so judge our verify result here.
+    if (p.judged && (ov || !t) && v && typeof v.log === "string") {
+      // Programs whose expectations are not in the object: a prog_test checks them itself
+      // (expectations-overlay.tsv), or a skeleton test loads every program of an unannotated
+      // object (runner "skeleton": all must load), which `bpfverify test` may not report.
+      // Judge our verify result for them here, as test_loader would.
       const j = api.judge(api.specForProgram(p, ov), { loaded: v.verdict === "success", log: v.verdict === "success" ? "" : v.log });
-      t = { result: j.result, reason: `${j.reason} (expectations: ${ov.source})` };
+      t = { result: j.result, reason: `${j.reason} (judged from verify: ${ov ? `expectations of ${ov.source}` : `runner ${p.runner}`})` };
     }
     const kernelLog = logs.get(key)?.log ?? "";
     rows.push({
