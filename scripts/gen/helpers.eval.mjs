@@ -6,6 +6,8 @@
 // (func_id, prog type) is the list of reachable outcomes, each a proto (or
 // NULL) with the conjunction of conditions that leads there.
 
+import { findFunc } from "./helpers.source.mjs";
+
 // Conditions that only fail on a runtime error (an allocation), not on anything
 // the program or its loader chooses: taken as succeeding.
 const ASSUMED = new Map([["md_dst", true]]);
@@ -64,6 +66,7 @@ export function litKey(lit) {
     case "config": return `config:${lit.name}`;
     case "structOpsMember": return `member:${lit.member}`;
     case "attachTarget": return `target:${lit.set}`;
+    case "attachTargetPrefix": return `targetPrefix:${lit.prefix}`;
     default: return `expr:${lit.text}`;
   }
 }
@@ -80,15 +83,24 @@ export class Evaluator {
     this.depth = 0;
   }
 
-  /** Outcomes of calling selector `fname` for (funcId, progType): [{v, st}] */
-  select(fname, funcId, progType) {
+  /** Outcomes of calling selector `fname` (named in `fromFile`'s verifier_ops) for (funcId, progType): [{v, st}] */
+  select(fname, funcId, progType, fromFile) {
     const st = { attach: { oneOf: null, noneOf: [] }, lits: {}, locals: {} };
     this.cx = { funcId, progType };
+    this.file = fromFile;
     return this.callFunc(fname, [{ k: "enum", name: funcId }, { k: "prog" }], st);
   }
 
-  callFunc(fname, args, st) {
-    const f = this.scan.funcs.get(fname);
+  /** Paths on which the `.allowed` predicate `fname` returns true, for a program of progType. */
+  allowedPaths(fname, progType, fromFile) {
+    const st = { attach: { oneOf: null, noneOf: [] }, lits: {}, locals: {} };
+    this.cx = { funcId: null, progType };
+    this.file = fromFile;
+    return this.callFunc(fname, [{ k: "prog" }], st).flatMap(({ v, st: s2 }) => this.truthOf(v, s2, { text: fname }).filter((r) => r.b).map((r) => r.st));
+  }
+
+  callFunc(fname, args, st, fromFile = this.file) {
+    const f = findFunc(this.scan, fname, fromFile);
     if (!f) throw new Error(`selector ${fname} not found`);
     if (f.body.k === "unparsed") throw new Error(`cannot parse ${fname} (${f.file}): ${f.body.why}`);
     if (++this.depth > 40) throw new Error(`call depth exceeded in ${fname}`);
@@ -238,7 +250,7 @@ export class Evaluator {
     switch (v.k) {
       case "bool": return [{ b: v.v, st }];
       case "null": return [{ b: false, st }];
-      case "proto": case "func": case "prog": return [{ b: true, st }];
+      case "proto": case "func": case "prog": case "attachBtfId": return [{ b: true, st }];
       case "int": return [{ b: v.v !== 0, st }];
       case "lit": return forkLit(st, v.lit);
       default: {
@@ -260,6 +272,9 @@ export class Evaluator {
           if (e.name === "expected_attach_type") return [{ v: { k: "attach" }, st }];
           if (e.name === "type") return [{ v: { k: "enum", name: this.cx.progType }, st }];
           if (e.name === "sleepable") return [{ v: { k: "lit", lit: { kind: "sleepable" } }, st }];
+        }
+        if (e.op === "->" && e.name === "attach_btf_id" && e.e.k === "member" && e.e.name === "aux" && e.e.e.k === "id" && this.ident(e.e.e.name, st).k === "prog") {
+          return [{ v: { k: "attachBtfId" }, st }];
         }
         return [{ v: { k: "opaque", text: e.text }, st }];
       }
@@ -287,7 +302,7 @@ export class Evaluator {
     if (name in st.locals) return st.locals[name];
     if (name === "NULL") return { k: "null" };
     if (name === "true" || name === "false") return { k: "bool", v: name === "true" };
-    if (this.scan.funcs.has(name)) return { k: "func", name };
+    if (findFunc(this.scan, name, this.file)) return { k: "func", name };
     if (/^[A-Z][A-Z0-9_]*$/.test(name)) return { k: "enum", name };
     return { k: "opaque", text: name };
   }
@@ -346,17 +361,25 @@ export class Evaluator {
     }
     if (fname && CAP_FUNCS.has(fname)) return [{ v: { k: "lit", lit: { kind: "capable", cap: CAP_FUNCS.get(fname) } }, st }];
     // btf_id_set_contains(&SET, prog->aux->attach_btf_id): the function the program attaches to is in SET
-    if (fname === "btf_id_set_contains" && e.args[1]?.text === "prog->aux->attach_btf_id") {
-      const set = e.args[0]?.text.replace(/^&\s*/, "") ?? "?";
+    if (fname === "btf_id_set_contains" && e.args.length === 2) {
+      const set = e.args[0].text.replace(/^&\s*/, "");
       const rows = this.scan.btfIdLists.get(`set:${set}`);
-      if (rows) return [{ v: { k: "lit", lit: { kind: "attachTarget", set, funcs: rows.map((r) => r.type) } }, st }];
+      const ids = this.eval(e.args[1], st);
+      if (rows && ids.length === 1 && ids[0].v.k === "attachBtfId") {
+        return [{ v: { k: "lit", lit: { kind: "attachTarget", set, funcs: rows.map((r) => r.type) } }, st }];
+      }
+    }
+    // strncmp(prog->aux->attach_func_name, "prefix", strlen("prefix")): 0 when the attach target starts with prefix
+    if (fname === "strncmp" && e.args[0]?.text === "prog->aux->attach_func_name" && e.args[1]?.k === "opaque") {
+      const prefix = e.args[1].text.replace(/^"|"$/g, "");
+      return forkLit(st, { kind: "attachTargetPrefix", prefix }).map(({ b, st: s2 }) => ({ v: { k: "int", v: b ? 0 : 1 }, st: s2 }));
     }
     // prog_ops_moff(prog) == offsetof(struct S, member): which struct_ops member the program implements
     if (fname === "prog_ops_moff") return [{ v: { k: "moff" }, st }];
     if (fname === "offsetof") return [{ v: { k: "offsetof", member: e.args[e.args.length - 1]?.text ?? "?" }, st }];
     if (fname === "security_locked_down") return [{ v: { k: "lockdown", what: e.args[0]?.text ?? "?" }, st }];
     if (fname === "bpf_iter_get_func_proto") return this.iterTargets(st);
-    if (fname && this.scan.funcs.has(fname)) {
+    if (fname && findFunc(this.scan, fname, this.file)) {
       // Evaluate arguments left to right (they are plain names here: func_id, prog).
       let states = [{ args: [], st }];
       for (const a of e.args) {
@@ -383,7 +406,7 @@ export class Evaluator {
       const s2 = clone(st);
       for (const t of targets.slice(0, -1)) s2.lits[`iter:${t}`] = { kind: "iterTarget", target: t, holds: false };
       s2.lits[`iter:${target}`] = { kind: "iterTarget", target, holds: true };
-      out.push(...this.callFunc(fn, [{ k: "enum", name: this.cx.funcId }, { k: "prog" }], s2));
+      out.push(...this.callFunc(fn, [{ k: "enum", name: this.cx.funcId }, { k: "prog" }], s2, reg.file));
     }
     const none = clone(st);
     for (const t of targets) none.lits[`iter:${t}`] = { kind: "iterTarget", target: t, holds: false };

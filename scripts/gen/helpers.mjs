@@ -157,17 +157,28 @@ function renderWhen(o) {
   return when;
 }
 
+// kernel: check_helper_call runs fn->allowed(prog) after get_func_proto
+// ("helper call is not allowed in probe"); its true paths, per program type.
+function allowedConditions(ev, def, progType) {
+  const fn = def?.fields.get("allowed");
+  if (!fn) return undefined;
+  const paths = ev.allowedPaths(fn, progType, def.file).map((st) => normOutcome({ k: "proto", key: "allowed" }, st));
+  return simplify(paths).map(renderWhen);
+}
+
 // ---- driver ----
 
 /** Selectors to evaluate: one per program type with a get_func_proto, one per struct_ops with its own. */
 function selectors(progTypes, scan) {
   const out = [];
-  for (const p of progTypes) if (p.getFuncProto) out.push({ key: p.name, progType: p.name, getFuncProto: p.getFuncProto });
+  for (const p of progTypes) {
+    if (p.getFuncProto) out.push({ key: p.name, progType: p.name, getFuncProto: p.getFuncProto, file: scan.verifierOps.get(p.verifierOps)?.file });
+  }
   for (const so of scan.structOps) {
     const vops = so.fields.get("verifier_ops")?.replace(/^&\s*/, "");
     const fn = vops ? scan.verifierOps.get(vops)?.fields.get("get_func_proto") : undefined;
     const name = so.fields.get("name")?.replace(/"/g, "");
-    if (fn && name) out.push({ key: `BPF_PROG_TYPE_STRUCT_OPS:${name}`, progType: "BPF_PROG_TYPE_STRUCT_OPS", structOps: name, getFuncProto: fn });
+    if (fn && name) out.push({ key: `BPF_PROG_TYPE_STRUCT_OPS:${name}`, progType: "BPF_PROG_TYPE_STRUCT_OPS", structOps: name, getFuncProto: fn, file: scan.verifierOps.get(vops)?.file });
   }
   return out;
 }
@@ -191,8 +202,12 @@ export function generateHelpers(kernelSrc) {
     const entries = [];
     for (const h of helpers) {
       if (h.id === 0) continue;
-      const outs = ev.select(sel.getFuncProto, `BPF_FUNC_${h.name}`, sel.progType).map(({ v, st }) => normOutcome(v, st));
-      const variants = simplify(outs).map((o) => ({ proto: o.proto, when: renderWhen(o) }));
+      const outs = ev.select(sel.getFuncProto, `BPF_FUNC_${h.name}`, sel.progType, sel.file).map(({ v, st }) => normOutcome(v, st));
+      const variants = simplify(outs).map((o) => {
+        const v = { proto: o.proto, when: renderWhen(o) };
+        const allowed = allowedConditions(ev, byKey.get(o.proto), sel.progType);
+        return allowed ? { ...v, allowed } : v;
+      });
       for (const v of variants) used.add(v.proto);
       if (variants.length > 0) entries.push([h.id, variants]);
     }

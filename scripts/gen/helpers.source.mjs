@@ -40,7 +40,7 @@ const OPS_DEF = /(^|\n)[ \t]*(?:static\s+)?(?:const\s+)?struct\s+(bpf_verifier_o
  * Scan the tree. Returns {
  *   protos: Map<key, {name, file, line, isStatic, fields: Map<string,string>}>,
  *   protosByName: Map<name, key[]>,
- *   funcs: Map<name, {name, file, ret: "proto"|"bool", params: string[], body, weak}>,
+ *   funcs: Map<name, [{name, file, ret: "proto"|"bool", params: string[], body, weak, isStatic}]> (see findFunc),
  *   verifierOps: Map<name, {file, fields}>, structOps: [...], iterRegs: [...],
  *   btfIdLists: Map<name, string[]> (entries as type names)
  * }
@@ -86,7 +86,8 @@ export function scanTree(kernelSrc) {
     for (const m of src.matchAll(FUNC_DEF)) {
       const params = m[6].split(",").map((s) => s.trim());
       const isBool = m[3].startsWith("bool");
-      if (isBool && !params.some((p) => /struct\s+bpf_prog\s*\*/.test(p))) continue;
+      // bool predicates the selectors and `.allowed` callbacks call: on the prog, or on its attach_btf_id
+      if (isBool && !params.some((p) => /struct\s+bpf_prog\s*\*|\bu32\s+btf_id$/.test(p))) continue;
       const open = m.index + m[0].length - 1;
       let body;
       try {
@@ -98,9 +99,8 @@ export function scanTree(kernelSrc) {
       const own = configsAt(open);
       markCaseConfigs(body, (pos) => configsAt(pos).filter((c) => !own.includes(c)));
       const name = m[5];
-      const f = { name, file: rel, line: lineOf(open), ret: m[3].startsWith("bool") ? "bool" : "proto", params: params.filter((p) => p !== "void").map((p) => /(\w+)\s*$/.exec(p)?.[1] ?? p), body, weak: Boolean(m[4]) };
-      const prev = funcs.get(name);
-      if (!prev || (prev.weak && !f.weak)) funcs.set(name, f);
+      const f = { name, file: rel, line: lineOf(open), ret: isBool ? "bool" : "proto", params: params.filter((p) => p !== "void").map((p) => /(\w+)\s*$/.exec(p)?.[1] ?? p), body, weak: Boolean(m[4]), isStatic: /static/.test(m[2]) };
+      funcs.set(name, [...(funcs.get(name) ?? []), f]);
     }
     for (const m of src.matchAll(OPS_DEF)) {
       const open = m.index + m[0].length - 1;
@@ -166,4 +166,18 @@ export function readBtfXmacroLists(kernelSrc, out) {
     for (const r of m[1].matchAll(/BTF_(?:SOCK|TRACING)_TYPE\(\s*(\w+)\s*,\s*(\w+)\s*\)/g)) rows.push({ index: r[1], kind: "struct", type: r[2] });
     out.set(list, rows);
   }
+}
+
+/**
+ * C scoping and linking for a call from `fromFile`: a static definition in that file, else the
+ * global one, where a strong definition anywhere overrides a __weak one (tracing_prog_func_proto
+ * in syscall.c is the __weak fallback of bpf_trace.c's). Without a file, the only definition.
+ */
+export function findFunc(scan, name, fromFile) {
+  const defs = scan.funcs.get(name);
+  if (!defs) return undefined;
+  const local = defs.find((d) => d.file === fromFile && d.isStatic);
+  if (local) return local;
+  const global = defs.filter((d) => !d.isStatic).sort((a, b) => Number(a.weak) - Number(b.weak));
+  return global[0] ?? (defs.length === 1 ? defs[0] : undefined);
 }

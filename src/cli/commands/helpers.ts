@@ -11,9 +11,12 @@
 //                "ret": {"type": "RET_PTR_TO_MAP_VALUE_OR_NULL", "kind": ..., "flags": [], "btfId"?: {...}},
 //                "args": [{"type": "ARG_CONST_MAP_PTR", "kind": ..., "flags": [], "btfId"?: {...}, "size"?: {...}}, ...],
 //                "progTypes": [...],                            // types that get this proto (under some condition)
-//                "uses": [{"progType": "...", "structOps"?: "...", "when": [Condition...]}]}]}
+//                "uses": [{"progType": "...", "structOps"?: "...", "when": [Condition...],
+//                          "allowed"?: [[Condition...], ...]}]}]}
 // `when` lists the load-time conditions (attach type, capability, sleepable, lockdown,
-// iterator target) under which get_func_proto returns that proto; [] = always.
+// iterator target, CONFIG_* option, ...) under which get_func_proto returns that proto;
+// [] = always. `allowed` is present for protos with an `.allowed` callback: it passes
+// when one of the condition lists holds (see src/kernel/helpers/types.ts, Condition).
 // With --prog-type only that type's helpers and protos are listed.
 import type { CliIo } from "../io.js";
 import {
@@ -42,6 +45,8 @@ interface Use {
   readonly progType: string;
   readonly structOps?: string;
   readonly when: readonly Condition[];
+  /** The proto's `.allowed` callback says yes under any one of these condition sets. */
+  readonly allowed?: readonly (readonly Condition[])[];
 }
 
 interface Options {
@@ -108,7 +113,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       uses.set(id, byProto);
       for (const v of variants) {
         const list = byProto.get(v.proto) ?? [];
-        list.push(s.structOps !== undefined ? { progType: s.progType, structOps: s.structOps, when: v.when } : { progType: s.progType, when: v.when });
+        list.push({
+          progType: s.progType,
+          ...(s.structOps !== undefined ? { structOps: s.structOps } : {}),
+          when: v.when,
+          ...(v.allowed !== undefined ? { allowed: v.allowed } : {}),
+        });
         byProto.set(v.proto, list);
       }
     }
@@ -181,6 +191,8 @@ function textHelper(id: number, name: string, protos: { row: HelperProtoRow | un
       byWhen.set(w, list);
     }
     for (const [w, types] of byWhen) lines.push(oneType ? `        when: ${w}` : `        ${types.join(" ")}${w === "always" ? "" : `  when ${w}`}`);
+    const allowed = new Set(uses.filter((u) => u.allowed !== undefined).map((u) => (u.allowed ?? []).map((cs) => cs.map(formatCondition).join(" && ")).join("  OR  ") || "never"));
+    for (const a of allowed) lines.push(`        allowed (${row.allowed}) when: ${a}`);
   }
   return lines.join("\n") + "\n\n";
 }

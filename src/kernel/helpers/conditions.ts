@@ -51,6 +51,7 @@ export function conditionHolds(c: Condition, ctx: LoadContext): boolean {
     case "lockedDown": return (ctx.lockedDown ?? []).includes(c.what) === c.holds;
     case "iterTarget": return (ctx.iterTarget === c.target) === c.holds;
     case "attachTarget": return (ctx.attachTarget !== undefined && c.funcs.includes(ctx.attachTarget)) === c.holds;
+    case "attachTargetPrefix": return (ctx.attachTarget !== undefined && ctx.attachTarget.startsWith(c.prefix)) === c.holds;
     case "structOpsMember": return (ctx.structOpsMember === c.member) === c.holds;
     case "config": return !(ctx.configsOff ?? []).includes(c.name) === c.holds;
     case "expr": return (ctx.facts?.[c.text] ?? false) === c.holds;
@@ -73,6 +74,7 @@ export function formatCondition(c: Condition): string {
     case "iterTarget": return `iterator target ${c.holds ? "is" : "is not"} "${c.target}"`;
     case "config": return c.holds ? c.name : `!${c.name}`;
     case "attachTarget": return `attach target ${c.holds ? "in" : "not in"} ${c.set} {${c.funcs.join(", ")}}`;
+    case "attachTargetPrefix": return `attach target ${c.holds ? "starts" : "does not start"} with ${c.prefix}`;
     case "structOpsMember": return `struct_ops member ${c.holds ? "is" : "is not"} ${c.member}`;
     case "expr": return c.holds ? c.text : `!(${c.text})`;
     default: return assertNever(c, "condition");

@@ -18,6 +18,7 @@ import {
   typeFlagMask,
   configsOffFromBtf,
   selectorEntries,
+  helperAllowed,
 } from "./index.js";
 import { loadBundledVmlinuxBtf } from "../../btf/index.js";
 import { PROG_TYPES } from "../progtypes/index.js";
@@ -146,6 +147,22 @@ describe("spot checks against the 7.2 source", () => {
     assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_CGROUP", { attachTarget: "bpf_lsm_socket_post_create" })?.name, "bpf_unlocked_sk_setsockopt_proto");
     assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_CGROUP", { attachTarget: "bpf_lsm_file_open" }), undefined);
     assert.equal(helperProtoByName("setsockopt", lsm, "BPF_LSM_MAC", { attachTarget: "bpf_lsm_sock_graft" }), undefined);
+  });
+  it(".allowed callbacks: bpf_d_path_allowed, bpf_sk_storage_tracing_allowed (bpf_trace.c, bpf_sk_storage.c)", () => {
+    const dpath = helperProtoByName("d_path", "BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY");
+    assert.ok(dpath);
+    // btf_allowlist_d_path holds security_file_open and dentry_open; verifier_d_path.c's
+    // d_path_reject (SEC("fentry/d_path"), __msg("helper call is not allowed in probe")) attaches to d_path
+    assert.equal(helperAllowed(dpath, "BPF_TRACE_FENTRY", { attachTarget: "security_file_open" }), true);
+    assert.equal(helperAllowed(dpath, "BPF_TRACE_FENTRY", { attachTarget: "dentry_open" }), true);
+    assert.equal(helperAllowed(dpath, "BPF_TRACE_FENTRY", { attachTarget: "d_path" }), false);
+    assert.equal(helperAllowed(dpath, "BPF_TRACE_ITER"), true);
+    const skget = helperProtoByName("sk_storage_get", "BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY");
+    assert.ok(skget);
+    assert.equal(helperAllowed(skget, "BPF_TRACE_FENTRY", { attachTarget: "inet_csk_accept" }), true);
+    assert.equal(helperAllowed(skget, "BPF_TRACE_FENTRY", { attachTarget: "bpf_sk_storage_free" }), false);
+    assert.equal(helperAllowed(skget, "BPF_TRACE_FENTRY", { attachTarget: "inet_csk_accept", facts: { "prog->aux->dst_prog": true } }), false);
+    assert.equal(helperAllowed(helperProtoByName("map_lookup_elem", "BPF_PROG_TYPE_XDP")!), true);
   });
   it("struct_ops programs take their struct_ops type's callback", () => {
     assert.equal(helperProtoByName("tcp_send_ack", "BPF_PROG_TYPE_STRUCT_OPS", undefined, { structOps: "tcp_congestion_ops" })?.name, "bpf_tcp_send_ack_proto");

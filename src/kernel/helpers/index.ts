@@ -24,6 +24,8 @@ export interface HelperProto extends HelperProtoRow {
   readonly progType: ProgTypeName;
   /** The load-time conditions under which this proto is the one returned. */
   readonly when: readonly Condition[];
+  /** When the proto has an `.allowed` callback: the condition sets under which it says yes. */
+  readonly allowedWhen?: readonly (readonly Condition[])[];
 }
 
 /** An argument/return type reduced to its base kind plus every modifier flag (alias and or-ed ones). */
@@ -81,7 +83,7 @@ export function helperProto(id: number, progType: ProgTypeName, attachType?: str
     if (!conditionsHold(v.when, full)) continue;
     const row = protosByKey.get(v.proto);
     if (row === undefined) return undefined;
-    return { ...row, id, helperName: `bpf_${uapi.name}`, funcId: `BPF_FUNC_${uapi.name}`, progType, when: v.when };
+    return { ...row, id, helperName: `bpf_${uapi.name}`, funcId: `BPF_FUNC_${uapi.name}`, progType, when: v.when, ...(v.allowed !== undefined ? { allowedWhen: v.allowed } : {}) };
   }
   return undefined;
 }
@@ -128,4 +130,13 @@ export function configsOffFromBtf(hasFunc: (name: string) => boolean): string[] 
   return Object.entries(CONFIG_HELPER_FUNCS)
     .filter(([, funcs]) => funcs.length > 0 && !funcs.some(hasFunc))
     .map(([name]) => name);
+}
+
+/**
+ * kernel: check_helper_call's `fn->allowed && !fn->allowed(env->prog)` test; false means
+ * "helper call is not allowed in probe".
+ */
+export function helperAllowed(p: HelperProto, attachType?: string, ctx: LoadContext = {}): boolean {
+  const full: LoadContext = attachType === undefined ? ctx : { ...ctx, attachType };
+  return p.allowedWhen === undefined || p.allowedWhen.some((cs) => conditionsHold(cs, full));
 }

@@ -90,6 +90,8 @@ export type Condition =
   | { readonly kind: "structOpsMember"; readonly member: string; readonly holds: boolean }
   /** btf_id_set_contains(&set, prog->aux->attach_btf_id): the kernel function the program attaches to is one of `funcs`. */
   | { readonly kind: "attachTarget"; readonly set: string; readonly funcs: readonly string[]; readonly holds: boolean }
+  /** strncmp(prog->aux->attach_func_name, prefix, strlen(prefix)) == 0 */
+  | { readonly kind: "attachTargetPrefix"; readonly prefix: string; readonly holds: boolean }
   /** Any other test, as written in the source. */
   | { readonly kind: "expr"; readonly text: string; readonly holds: boolean };
 
@@ -98,6 +100,11 @@ export interface HelperVariantRow {
   readonly proto: string;
   /** All must hold. */
   readonly when: readonly Condition[];
+  /**
+   * For protos with an `.allowed` callback: the condition sets under which it returns true
+   * for this program type (any one set suffices; [] = never). Absent: no callback.
+   */
+  readonly allowed?: readonly (readonly Condition[])[];
 }
 
 /** The helpers one program type's get_func_proto returns (or one struct_ops type's). */
