@@ -214,8 +214,12 @@ test("level-2 preamble of the corpus programs", () => {
   assert.equal(ops.ok, ops.n);
 });
 
+let profileCache: ReturnType<typeof loadProfile> | undefined;
+const profile72 = () =>
+  (profileCache ??= loadProfile({ moduleBtfs: [new URL("../../../../test/corpus/btf/bpf_testmod.btf", import.meta.url).pathname] }));
+
 test("level-2 preamble with the facts of the bundled 7.2 profile", () => {
-  const profile = loadProfile({ moduleBtfs: [new URL("../../../../test/corpus/btf/bpf_testmod.btf", import.meta.url).pathname] });
+  const profile = profile72();
   const cases = load<Level2Case>("level2.json.gz");
   const full = tally();
   for (const c of cases) {
@@ -258,7 +262,9 @@ test("pre-walk rejections of the corpus programs", () => {
   const bad: string[] = [];
   for (const c of cases) {
     const log = new VerifierLog(1, 1 << 20);
-    const r = runPrePasses({ insns: rawInsnsFromHex(c.insns), maps: toMaps(c.maps) }, log, options(c));
+    // bpf_add_kfunc_call's checks come from the profile (module kfuncs: fd_array slot 1 = bpf_testmod).
+    const { addKfuncCall } = prePassFactsFromProfile(profile72(), { progType: "BPF_PROG_TYPE_SYSCALL", kfuncModule: () => "bpf_testmod" });
+    const r = runPrePasses({ insns: rawInsnsFromHex(c.insns), maps: toMaps(c.maps) }, log, { ...options(c), addKfuncCall: addKfuncCall! });
     let got = r.ok ? "(accepted)" : r.message.replace(/\n$/, "");
     let want = c.error;
     // Level-1 logs carry no subprog names: compare recursion errors by shape.

@@ -10,7 +10,10 @@ import { type LoadContext, helperById, resolveArgType } from "../../kernel/helpe
 import type { Profile } from "../../kernel/profile.js";
 import type { ProgTypeName } from "../../kernel/progtypes/types.js";
 import type { RawInsn } from "../../isa/raw.js";
-import type { HelperArg, HelperFacts, KfuncFacts, KfuncParam, PrePassOptions } from "./types.js";
+import type { CfgReject, HelperArg, HelperFacts, KfuncFacts, KfuncParam, PrePassOptions } from "./types.js";
+
+/** kernel: MAX_KFUNC_DESCS */
+const MAX_KFUNC_DESCS = 256;
 
 // kernel: is_sync_callback_calling_function / is_async_callback_calling_function
 const SYNC_CB_HELPERS = new Set(["for_each_map_elem", "find_vma", "loop", "user_ringbuf_drain"]);
@@ -40,6 +43,8 @@ export interface ProfileFactsContext {
   load?: LoadContext;
   /** The module BTF a kfunc call's `off` (fd_array index) refers to; undefined for vmlinux. */
   kfuncModule?: (off: number) => string | undefined;
+  /** The program's license is GPL-compatible (kfunc calls need it). Default true. */
+  gplCompatible?: boolean;
 }
 
 function kfuncParams(btf: Btf, protoId: number): { params: KfuncParam[]; isVoid: boolean } | undefined {
@@ -140,6 +145,40 @@ export function prePassFactsFromProfile(profile: Profile, ctx: ProfileFactsConte
     return facts;
   };
 
+  // kernel: bpf_add_kfunc_call — the checks that can be decided from the
+  // profile (the JIT/BTF availability ones always pass on the target).
+  const seen = new Set<string>();
+  const addKfuncCall = (imm: number, off: number): CfgReject | undefined => {
+    if (ctx.gplCompatible === false) {
+      return { errno: "EINVAL", message: "cannot call kernel function from non-GPL compatible program\n" };
+    }
+    // Left for dead-code elimination: such calls may sit in pruned code.
+    if (imm === 0 && off === 0) return undefined;
+    const key = `${imm}:${off}`;
+    if (seen.has(key)) return undefined;
+    if (seen.size >= MAX_KFUNC_DESCS) return { errno: "E2BIG", message: "too many different kernel function calls\n" };
+    // kernel: fetch_kfunc_meta
+    if (imm <= 0) return { errno: "EINVAL", message: `invalid kernel function btf_id ${imm}\n` };
+    const module = off === 0 ? undefined : ctx.kfuncModule?.(off);
+    const btf = off !== 0 && module === undefined ? undefined : profile.btfOf(module);
+    if (!btf) return undefined; // fd_array handling belongs to the loader's input
+    const t = btf.hasType(imm) ? btf.type(imm) : undefined;
+    if (t?.kind !== "FUNC") return { errno: "EINVAL", message: `kernel btf_id ${imm} is not a function\n` };
+    const proto = btf.hasType(t.type) ? btf.type(t.type) : undefined;
+    if (proto?.kind !== "FUNC_PROTO") {
+      return { errno: "EINVAL", message: `kernel function btf_id ${imm} does not have a valid func_proto\n` };
+    }
+    // kallsyms_lookup_name: the "<name>_impl" FUNCs that carry a
+    // KF_IMPLICIT_ARGS kfunc's real prototype exist only in BTF (unless the
+    // _impl is itself a registered kfunc, as the legacy ones are).
+    const base = t.name.endsWith("_impl") ? profile.kfuncByName(t.name.slice(0, -5)) : undefined;
+    if (base?.flags.includes("KF_IMPLICIT_ARGS") && !profile.kfuncByName(t.name)) {
+      return { errno: "EINVAL", message: `cannot find address for kernel function ${t.name}\n` };
+    }
+    seen.add(key);
+    return undefined;
+  };
+
   const specialIds = (slots: readonly string[]) =>
     new Set(slots.map((s) => profile.specialKfuncId(s)).filter((x): x is number => x !== undefined));
   const syncKfuncs = specialIds(SYNC_CB_KFUNC_SLOTS);
@@ -149,6 +188,7 @@ export function prePassFactsFromProfile(profile: Profile, ctx: ProfileFactsConte
   return {
     helper,
     kfunc,
+    addKfuncCall,
     isSyncCallbackCalling: (i) =>
       (isCall(i, 0) && SYNC_CB_HELPERS.has(helperById(i.imm)?.name ?? "")) || (isCall(i, 2) && syncKfuncs.has(i.imm)),
     isAsyncCallbackCalling: (i) =>
