@@ -54,7 +54,13 @@ function callers(p: Profile, k: Kfunc): string[] {
 }
 
 export function kfuncJson(p: Profile, k: Kfunc, progType?: string): KfuncJson {
-  const proto = kfuncProto(p, k, progType);
+  let proto: KfuncProto;
+  try {
+    proto = kfuncProto(p, k, progType);
+  } catch (e) {
+    // e.g. a KF_IMPLICIT_ARGS kfunc whose `_impl` twin is missing from a custom BTF
+    throw new InputError("KFUNC_PROTO", `kfunc ${k.name}: ${(e as Error).message}`);
+  }
   const hooks: Record<string, readonly string[]> = {};
   const filters: Record<string, readonly string[]> = {};
   for (const h of k.hooks) {
@@ -171,10 +177,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const where = profile.customBtf ? `BTF ${values.btf} (catalog of Linux ${profile.sourceRelease}, the nearest)` : `Linux ${profile.sourceRelease}`;
     io.out(`# ${list.length} kfuncs of ${where}${progType ? ` callable from ${progType}` : ""}\n\n`);
   }
+  let bad = missing.length;
   for (const k of list) {
-    const j = kfuncJson(profile, k, progType);
-    io.out(values.json ? JSON.stringify(j) + "\n" : kfuncText(j) + "\n");
+    try {
+      const j = kfuncJson(profile, k, progType);
+      io.out(values.json ? JSON.stringify(j) + "\n" : kfuncText(j) + "\n");
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      io.err(`bpfverify kfuncs: ${e.message}\n`);
+      bad++;
+    }
   }
   for (const n of missing) io.err(`bpfverify kfuncs: no kfunc '${n}' in this target\n`);
-  return missing.length ? 1 : 0;
+  return bad ? 1 : 0;
 }
