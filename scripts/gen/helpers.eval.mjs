@@ -1,10 +1,13 @@
-// Symbolic evaluation of the kernel's `*_func_proto(func_id, prog)` selectors.
-// func_id and prog->type are known when we ask; everything else the kernel
-// looks at (expected_attach_type, capabilities, prog->sleepable, lockdown,
-// the iterator target, other predicates) is unknown, so the evaluator forks on
-// it and records the branch taken as a condition. The result for one
-// (func_id, prog type) is the list of reachable outcomes, each a proto (or
-// NULL) with the conjunction of conditions that leads there.
+// Symbolic evaluation of the kernel's `*_func_proto(func_id, prog)` selectors
+// (and of the protos' `.allowed` predicates). func_id and prog->type are known
+// when we ask; everything else the kernel looks at is unknown at generation
+// time -- expected_attach_type, capabilities, prog->sleepable, lockdown, the
+// iterator target, `case` labels under #ifdef CONFIG_X, the struct_ops member,
+// the attach target's BTF set or name prefix -- so the evaluator forks on it
+// and records the branch taken as a condition. The result for one (func_id,
+// prog type) is the list of reachable outcomes, each a proto (or NULL) with
+// the conjunction of conditions that leads there. Tests it cannot classify
+// are kept as {kind: "expr", text} with the source text.
 
 import { findFunc } from "./helpers.source.mjs";
 
