@@ -89,7 +89,7 @@ export function makeCnum(w: Width) {
     if (isEmpty(bigger)) return false;
     const sm = cn(u(w, smaller.base - bigger.base), smaller.size);
     if (urangeOverflow(sm) && bigger.size < MAX) return false;
-    return sm.base + sm.size <= bigger.size;
+    return u(w, sm.base + sm.size) <= bigger.size;
   };
 
   return {

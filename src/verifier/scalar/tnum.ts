@@ -18,7 +18,8 @@ export function tn(value: bigint, mask: bigint): Tnum {
 export function makeTnum(w: Width, h: Width) {
   const unknown: Tnum = tn(0n, w.max);
   const hmax = h.max;
-  const byteBits = BigInt(w.bits / 8);
+  // bswap is only meaningful for widths that are multiples of 8
+  const byteBits = BigInt(Math.max(1, Math.floor(w.bits / 8)));
 
   const konst = (v: bigint): Tnum => tn(u(w, v), 0n);
 
