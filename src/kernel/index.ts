@@ -3,7 +3,7 @@
 export { loadProfile, makeProfile, nearestVersion, PROFILE_VERSIONS } from "./profile.js";
 export type { KfuncAllowance, LoadProfileOptions, ModuleBtfSpec, Profile, ProfileVersion } from "./profile.js";
 export { bindCatalog, kfuncKey } from "./kfuncs/catalog.js";
-export type { BoundCatalog, Kfunc, KfuncBtf, KfuncHookEntry } from "./kfuncs/catalog.js";
+export type { BoundCatalog, FmodretTarget, Kfunc, KfuncBtf, KfuncHookEntry } from "./kfuncs/catalog.js";
 export type { KfFlag, KfuncCatalogData, KfuncCatalogRow, KfuncHook } from "./kfuncs/types.js";
 export { KFUNC_ARG_KIND_ORDER, KFUNC_ARG_KIND_ROWS, KFUNC_RET_KIND_ORDER, KFUNC_RET_KIND_ROWS, kfuncArgKinds, kfuncRetKind } from "./kfuncs/argKinds.js";
 export type {

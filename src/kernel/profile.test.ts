@@ -73,6 +73,7 @@ describe("bundled 7.2 kfunc catalog", () => {
     assert.equal(p.kfuncAllowed(acq, "BPF_PROG_TYPE_SK_LOOKUP").allowed, false);
     const ck = p.kfuncByName("bpf_session_cookie")!; // registered for KPROBE and TRACING with bpf_session_filter
     assert.deepEqual(p.kfuncAllowed(ck, "BPF_PROG_TYPE_KPROBE").filters, ["bpf_session_filter"]);
+    assert.deepEqual(p.kfuncAllowed(ck, "BPF_PROG_TYPE_KPROBE").routes.map((r) => r.hook), ["BTF_KFUNC_HOOK_KPROBE"]);
     assert.equal(p.kfuncAllowed(ck, "BPF_PROG_TYPE_XDP").allowed, false);
   });
 
@@ -83,8 +84,14 @@ describe("bundled 7.2 kfunc catalog", () => {
     assert.equal(p.vmlinuxBtf.typeName(k.btfId), "bpf_obj_new");
     assert.equal(p.specialKfuncId("KF_bpf_obj_new"), k.btfId);
     assert.equal(p.vmlinuxBtf.typeName(p.specialKfuncId("KF_bpf_obj_new_impl")!), "bpf_obj_new_impl");
-    // fmodret-only BTF_SET8 members are attach targets, not kfuncs
+    // fmodret-only BTF_SET8 members are attach targets, not kfuncs (net/mptcp/bpf.c)
     assert.equal(p.kfuncByName("update_socket_protocol"), undefined);
+    const usp = p.vmlinuxBtf.findByNameKind("update_socket_protocol", "FUNC")!;
+    assert.deepEqual(p.fmodretTarget(usp)?.flags, []);
+    // net/bpf/test_run.c bpf_test_modify_return_ids: BTF_ID_FLAGS(func, bpf_fentry_test1, KF_SLEEPABLE)
+    const ft1 = p.vmlinuxBtf.findByNameKind("bpf_fentry_test1", "FUNC")!;
+    assert.deepEqual(p.fmodretTarget(ft1)?.flags, ["KF_SLEEPABLE"]);
+    assert.equal(p.fmodretTarget(k.btfId), undefined);
   });
 
   it("every catalog row's flags are the BTF_ID_FLAGS line of its set in the generated source record", () => {

@@ -13,7 +13,7 @@ import { helperProto } from "./helpers/index.js";
 import type { HelperProto, LoadContext } from "./helpers/index.js";
 import type { ProgTypeName } from "./progtypes/index.js";
 import { bindCatalog, kfuncKey } from "./kfuncs/catalog.js";
-import type { BoundCatalog, Kfunc, KfuncBtf } from "./kfuncs/catalog.js";
+import type { BoundCatalog, FmodretTarget, Kfunc, KfuncBtf } from "./kfuncs/catalog.js";
 import type { KfuncCatalogData, KfuncHook } from "./kfuncs/types.js";
 
 /** Kernel versions with a bundled BTF and generated catalogs. */
@@ -44,7 +44,7 @@ export interface KfuncAllowance {
   readonly allowed: boolean;
   /** The hook the program type maps to (undefined: only COMMON kfuncs are callable). */
   readonly hook: KfuncHook | undefined;
-  /** The set that admits the kfunc: "BTF_KFUNC_HOOK_COMMON" or `hook`. */
+  /** The set that admits the kfunc: "BTF_KFUNC_HOOK_COMMON" or `hook` (the first route). */
   readonly via: KfuncHook | undefined;
   /**
    * Filter functions registered on the admitting hook of the kfunc's BTF. The kernel
@@ -52,6 +52,11 @@ export interface KfuncAllowance {
    * verifier must decide them from the program (attach type, struct_ops member...).
    */
   readonly filters: readonly string[];
+  /**
+   * Every set that admits it, in the kernel's order (COMMON, then the type's hook): when
+   * a filter of one route rejects, the kernel tries the next.
+   */
+  readonly routes: readonly { readonly hook: KfuncHook; readonly filters: readonly string[] }[];
 }
 
 export interface Profile {
@@ -75,7 +80,9 @@ export interface Profile {
   /** kernel: btf_kfunc_flags: the COMMON set's flags, else the program type's hook set's; undefined when in neither. */
   kfuncFlags(kfunc: Kfunc, progType: string): readonly string[] | undefined;
   /** kernel: btf_kfunc_is_allowed, up to the filter functions (returned, not run). */
-  kfuncAllowed(kfunc: Kfunc, progType: string, attach?: string): KfuncAllowance;
+  kfuncAllowed(kfunc: Kfunc, progType: string): KfuncAllowance;
+  /** kernel: btf_kfunc_is_modify_return (filters aside): a register_btf_fmodret_id_set member. */
+  fmodretTarget(btfId: number, module?: string): FmodretTarget | undefined;
   /** special_kfunc_list slot (e.g. "KF_bpf_obj_new") -> vmlinux BTF id, undefined when compiled out. */
   specialKfuncId(slot: string): number | undefined;
   /** The helper proto a program type gets for helper `id` (src/kernel/helpers). */
@@ -126,18 +133,17 @@ export function makeProfile(version: ProfileVersion, vmlinuxBtf: Btf, moduleBtfs
     btfOf: (module) => (module === undefined ? vmlinuxBtf : moduleBtfs.find((m) => m.module === module)?.btf),
     hookOf,
     kfuncFlags: (k, progType) => flagsAt(k, "BTF_KFUNC_HOOK_COMMON") ?? flagsAt(k, hookOf(progType)),
-    kfuncAllowed(k, progType, _attach) {
+    kfuncAllowed(k, progType) {
       const hook = hookOf(progType);
       // COMMON first, as btf_kfunc_is_allowed; a filter may still reject there, which
       // then falls through to the program type's own hook set.
-      if (flagsAt(k, "BTF_KFUNC_HOOK_COMMON")) {
-        return { allowed: true, hook, via: "BTF_KFUNC_HOOK_COMMON", filters: filtersAt(k, "BTF_KFUNC_HOOK_COMMON") };
-      }
-      if (hook !== undefined && hook !== "BTF_KFUNC_HOOK_COMMON" && flagsAt(k, hook)) {
-        return { allowed: true, hook, via: hook, filters: filtersAt(k, hook) };
-      }
-      return { allowed: false, hook, via: undefined, filters: [] };
+      const routes: { hook: KfuncHook; filters: readonly string[] }[] = [];
+      if (flagsAt(k, "BTF_KFUNC_HOOK_COMMON")) routes.push({ hook: "BTF_KFUNC_HOOK_COMMON", filters: filtersAt(k, "BTF_KFUNC_HOOK_COMMON") });
+      if (hook !== undefined && hook !== "BTF_KFUNC_HOOK_COMMON" && flagsAt(k, hook)) routes.push({ hook, filters: filtersAt(k, hook) });
+      const first = routes[0];
+      return { allowed: first !== undefined, hook, via: first?.hook, filters: first?.filters ?? [], routes };
     },
+    fmodretTarget: (btfId, module) => bound.fmodret.get(kfuncKey(btfId, module)),
     specialKfuncId: (slot) => bound.specialIds.get(slot),
     helper: (id, progType, attachType, ctx) => helperProto(id, progType, attachType, ctx),
   };

@@ -67,6 +67,16 @@ export interface BoundCatalog {
   readonly hookFilters: HookFilters;
   /** special_kfunc_list enumerator -> BTF id in vmlinux (absent slots: BTF_ID_UNUSED or not in this BTF). */
   readonly specialIds: ReadonlyMap<string, number>;
+  /** BTF_KFUNC_HOOK_FMODRET members by kfuncKey (kernel: btf_kfunc_is_modify_return). */
+  readonly fmodret: ReadonlyMap<string, FmodretTarget>;
+}
+
+/** A function registered with register_btf_fmodret_id_set: fmod_ret may attach; KF_SLEEPABLE allows sleepable programs. */
+export interface FmodretTarget {
+  readonly name: string;
+  readonly btfId: number;
+  readonly module: string | undefined;
+  readonly flags: readonly string[];
 }
 
 export function kfuncKey(btfId: number, module: string | undefined): string {
@@ -83,18 +93,25 @@ export function kfuncKey(btfId: number, module: string | undefined): string {
 export function bindCatalog(catalogs: readonly KfuncCatalogData[], vmlinux: Btf, modules: readonly KfuncBtf[]): BoundCatalog {
   const rowsByPlace = new Map<string, { name: string; place: KfuncBtf; btfId: number; rows: KfuncCatalogRow[]; data: KfuncCatalogData }>();
   const filters = new Map<string, Map<KfuncHook, string[]>>();
+  const fmodret = new Map<string, FmodretTarget>();
   const vml: KfuncBtf = { module: undefined, btf: vmlinux };
   for (const data of catalogs) {
     const places: KfuncBtf[] = data.module !== undefined ? modules.filter((m) => m.module === data.module) : [vml, ...modules];
     const idSetFilter = new Map(data.idSets.map((s) => [s.key, s.filter]));
     for (const row of data.catalog) {
-      if (row.notKfuncSet) continue;
       let found: { place: KfuncBtf; id: number } | undefined;
       for (const p of places) {
         const id = funcId(p.btf, row.name, p.module !== undefined);
         if (id !== undefined) { found = { place: p, id }; break; }
       }
       if (!found) continue;
+      if (row.hook === "BTF_KFUNC_HOOK_FMODRET") {
+        const fk = kfuncKey(found.id, found.place.module);
+        const prev = fmodret.get(fk);
+        fmodret.set(fk, { name: row.name, btfId: found.id, module: found.place.module, flags: flagOrder(data, [...(prev?.flags ?? []), ...row.flags]) });
+      }
+      // fmodret-only BTF_SET8 sets name attach targets, not kfuncs
+      if (row.notKfuncSet) continue;
       const key = kfuncKey(found.id, found.place.module);
       let e = rowsByPlace.get(key);
       if (!e) rowsByPlace.set(key, (e = { name: row.name, place: found.place, btfId: found.id, rows: [], data }));
@@ -156,5 +173,6 @@ export function bindCatalog(catalogs: readonly KfuncCatalogData[], vmlinux: Btf,
     byId: new Map(kfuncs.map((k) => [kfuncKey(k.btfId, k.module), k])),
     hookFilters: filters,
     specialIds,
+    fmodret,
   };
 }
