@@ -11,6 +11,7 @@ import { brotliDecompressSync } from "node:zlib";
 import { bundledBtfPath } from "../btf/index.js";
 import { loadProfile, nearestVersion, type Profile } from "./profile.js";
 import { KFUNC_CATALOG } from "./generated/7.2/kfuncs.js";
+import { KFUNC_CATALOG as TESTMOD_CATALOG } from "./generated/testmod/kfuncs.js";
 
 function corpusBtf(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -134,6 +135,23 @@ describe("module BTFs and other kernels' BTF", () => {
 
 describe("regeneration from a kernel tree", () => {
   const src = process.env.BPFVERIFY_KERNEL_SRC;
+  it("every set's entries are the BTF_ID_FLAGS lines between its _START and _END in the source", { skip: src ? false : "set BPFVERIFY_KERNEL_SRC to a Linux 7.2 tree to run" }, () => {
+    // a plain line scan, independent of the generator's parser (#if lines are not evaluated:
+    // the catalog keeps every entry with its condition)
+    const bad: string[] = [];
+    for (const set of [...KFUNC_CATALOG.sets, ...TESTMOD_CATALOG.sets]) {
+      const lines = readFileSync(join(src as string, set.file), "latin1").split("\n");
+      assert.match(lines[set.line - 1] ?? "", new RegExp(`BTF_(KFUNCS|SET8)_START\\(${set.name}\\)`), `${set.file}:${set.line}`);
+      const got: string[] = [];
+      for (let i = set.line; i < lines.length && !new RegExp(`_END\\(${set.name}\\)`).test(lines[i]!); i++) {
+        const m = /^\s*BTF_ID_FLAGS\(func,\s*(\w+)\s*(?:,\s*([^)]*))?\)/.exec(lines[i]!);
+        if (m) got.push(`${m[1]} ${(m[2] ?? "").split("|").map((f) => f.trim()).filter(Boolean).join("|")}`);
+      }
+      const want = set.entries.filter((e) => e.via === undefined).map((e) => `${e.name} ${e.flags.join("|")}`);
+      if (got.join(",") !== want.join(",")) bad.push(`${set.key}: source ${got.join(",")} / catalog ${want.join(",")}`);
+    }
+    assert.deepEqual(bad, []);
+  });
   it("scripts/gen/kfuncs.mjs reproduces the checked-in catalogs", { skip: src ? false : "set BPFVERIFY_KERNEL_SRC to a Linux 7.2 tree to run" }, async () => {
     const gen = (await import(new URL("../../../scripts/gen/kfuncs.mjs", import.meta.url).href)) as {
       generateKfuncs(dir: string): { files: { path: string; contents: string }[]; warnings: string[] };

@@ -79,8 +79,12 @@ export interface Profile {
   hookOf(progType: string): KfuncHook | undefined;
   /** kernel: btf_kfunc_flags: the COMMON set's flags, else the program type's hook set's; undefined when in neither. */
   kfuncFlags(kfunc: Kfunc, progType: string): readonly string[] | undefined;
-  /** kernel: btf_kfunc_is_allowed, up to the filter functions (returned, not run). */
-  kfuncAllowed(kfunc: Kfunc, progType: string): KfuncAllowance;
+  /**
+   * kernel: btf_kfunc_is_allowed, up to the filter functions (returned, not run: the
+   * caller decides them, most from the attach type, e.g. bpf_session_filter).
+   * `attach` is accepted for that purpose and does not change the result here.
+   */
+  kfuncAllowed(kfunc: Kfunc, progType: string, attach?: string): KfuncAllowance;
   /** kernel: btf_kfunc_is_modify_return (filters aside): a register_btf_fmodret_id_set member. */
   fmodretTarget(btfId: number, module?: string): FmodretTarget | undefined;
   /** special_kfunc_list slot (e.g. "KF_bpf_obj_new") -> vmlinux BTF id, undefined when compiled out. */
