@@ -9,6 +9,9 @@ import { helperById, helperProto, resolveArgType, resolveRetType, TYPE_FLAGS } f
 import type { ProgTypeName } from "../kernel/progtypes/types.js";
 import { printBpfInsn, verifierInsnCallbacks, funcIdName } from "../isa/index.js";
 import { installDefaultScalarDomain } from "./scalar-domain.js";
+import { kernelBtfCheckFuncs, type Btf } from "../btf/index.js";
+import { loadProfile, makeProfile, type Profile } from "../kernel/profile.js";
+import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/index.js";
 
 /** Our bit for a kernel type-flag name (kernel: BIT(n + BPF_BASE_TYPE_BITS)). */
 function flagBits(names: readonly string[]): number {
@@ -90,21 +93,72 @@ export interface VerifyProgramOptions {
   logLevel?: number;
   logSize?: number;
   progFlags?: number;
+  /** Target kernel profile; default: the bundled Linux 7.2 one. */
+  profile?: Profile;
+}
+
+let defaultProfile: Profile | undefined;
+const profilesByTarget = new WeakMap<Btf, Profile>();
+
+/** The profile for a target BTF and its modules (cached per vmlinux BTF object). */
+export function profileFor(vmlinux: Btf, modules: readonly { name: string; btf: Btf }[]): Profile {
+  let p = profilesByTarget.get(vmlinux);
+  if (!p) {
+    p = makeProfile("7.2", vmlinux, modules.map((m) => ({ module: m.name, btf: m.btf })));
+    profilesByTarget.set(vmlinux, p);
+  }
+  return p;
+}
+
+/**
+ * libbpf loads a program without func/line info when the kernel refuses the
+ * object's BTF (7 corpus objects: naked functions with unnamed arguments).
+ */
+const btfAccepted = new WeakMap<Btf, boolean>();
+function kernelAcceptsBtf(btf: Btf): boolean {
+  let ok = btfAccepted.get(btf);
+  if (ok === undefined) {
+    ok = kernelBtfCheckFuncs(btf).ok;
+    btfAccepted.set(btf, ok);
+  }
+  return ok;
 }
 
 /** Verify one program of a loaded object against the bundled Linux 7.2 rules. */
 export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = {}): VerifyResult {
   installDefaultScalarDomain();
+  const profile = opts.profile ?? (defaultProfile ??= loadProfile());
   const input = toVerifierInput(prog, opts.progFlags ?? 0);
-  const cbs = verifierInsnCallbacks(() => undefined);
+  const btf = prog.btf && kernelAcceptsBtf(prog.btf) ? prog.btf : undefined;
+  if (!btf) {
+    input.funcInfo = [];
+    input.lineInfo = [];
+  }
+  const kfuncName = (off: number, id: number): string | undefined => {
+    const mod = prog.fdArray[off] || undefined;
+    const b = profile.btfOf(mod);
+    if (!b || !b.hasType(id)) return undefined;
+    return b.typeName(id);
+  };
+  const cbs = verifierInsnCallbacks(kfuncName);
+  const printInsn = (insns: readonly VerifierInput["insns"][number][], i: number) => printBpfInsn(insns[i]!, insns[i + 1], cbs) + "\n";
   const vopts: VerifyOptions = {
     logLevel: opts.logLevel ?? 0,
     logSize: opts.logSize ?? 16 << 20,
-    insnText: (insns, i) => printBpfInsn(insns[i]!, insns[i + 1], cbs) + "\n",
+    insnText: printInsn,
+    prePass: {
+      ...prePassFactsFromProfile(profile, {
+        progType: prog.progType as ProgTypeName,
+        attachType: prog.expectedAttachType,
+        gplCompatible: input.gplCompatible,
+        kfuncModule: (off) => prog.fdArray[off] || undefined,
+      }),
+      ...prePassFactsFromBtf(btf, input.funcInfo),
+      printInsn,
+    },
     setup: (env) => {
       env.helperLookup = helperLookupFor(prog);
       // Subprogram names and linkage come from func_info's FUNC types (kernel: bpf_check_btf_info).
-      const btf = prog.btf;
       if (btf) {
         for (const fi of prog.funcInfo) {
           const i = env.findSubprog(fi.insnOff);

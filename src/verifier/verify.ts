@@ -19,7 +19,7 @@ export interface VerifyOptions {
   /** log_size; default 16 MiB (0 = unlimited in memory). */
   logSize?: number;
   /** Disassembler for the per-insn trace; required when logLevel includes 1 or 2. */
-  insnText?: (insns: VerifierInput["insns"], idx: number) => string;
+  insnText?: (insns: readonly VerifierInput["insns"][number][], idx: number) => string;
   /** Pre-pass facts from the target profile (helpers, kfuncs). */
   prePass?: RunPrePassOptions;
   /** Hook to customise the env (target-profile rules) before the walk. */
