@@ -158,6 +158,8 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
     },
     setup: (env) => {
       env.helperLookup = helperLookupFor(prog);
+      // kernel: env->prog->aux->arena is set when the program uses an arena map.
+      env.hasArena = input.maps.some((m) => m.type === "BPF_MAP_TYPE_ARENA");
       // Subprogram names and linkage come from func_info's FUNC types (kernel: bpf_check_btf_info).
       if (btf) {
         for (const fi of prog.funcInfo) {

@@ -10,7 +10,7 @@ import type { RegState } from "../state/types.js";
 import { DEF_NOT_SUBREG } from "../state/types.js";
 import { curFrame } from "../state/func.js";
 import { markRegKnownZero, markRegNotInit, markRegUnknown } from "../state/reg.js";
-import { regTypeStr, MEM_RDONLY, PTR_MAYBE_NULL, MEM_RINGBUF, PTR_TRUSTED, MEM_UNINIT, MEM_WRITE, MEM_FIXED_SIZE, type BaseRegType } from "../state/reg-type.js";
+import { regTypeStr, MEM_RDONLY, PTR_MAYBE_NULL, MEM_RINGBUF, PTR_TRUSTED, MEM_UNINIT, MEM_WRITE, MEM_FIXED_SIZE, MEM_ALIGNED, type BaseRegType } from "../state/reg-type.js";
 import { isPointerValue, registerIsNull } from "../state/reg-query.js";
 import { regSmin, regUmax, regUmin, tnumIsConst } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
@@ -19,7 +19,7 @@ import { notModelled } from "../not-modelled.js";
 import { checkRegArg } from "../ops/reg-arg.js";
 import { checkMemRegionAccess, checkMapAccess, checkMapAccessType } from "../memory/region.js";
 import { checkStackRangeInitialized, type RawModeMeta } from "../memory/stack.js";
-import { checkMemAccess } from "../memory/access.js";
+import { checkMemAccess, checkPtrAlignment } from "../memory/access.js";
 import type { InsnResult } from "../ops/dispatch.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
@@ -214,6 +214,7 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       meta.raw.rawMode = !!(argFlags & MEM_UNINIT);
       if (argFlags & MEM_FIXED_SIZE) {
         checkHelperMemAccess(env, reg, regno, arg.size ?? 0, !!(argFlags & MEM_WRITE), false, meta.raw);
+        if (argFlags & MEM_ALIGNED) checkPtrAlignment(env, reg, 0, arg.size ?? 0, true);
       }
       break;
     case "ARG_CONST_SIZE":

@@ -31,7 +31,7 @@ function isAligned(t: Tnum, off: number, size: number): boolean {
 }
 
 /** kernel: check_ptr_alignment */
-function checkPtrAlignment(env: VerifierEnv, reg: RegState, off: number, size: number, strictOnce: boolean): void {
+export function checkPtrAlignment(env: VerifierEnv, reg: RegState, off: number, size: number, strictOnce: boolean): void {
   let strict = env.strictAlignment || strictOnce;
   let desc = "";
   switch (reg.type) {
