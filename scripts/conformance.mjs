@@ -121,7 +121,7 @@ for (const object of objects) {
     let t = tests.get(p.program);
     const v = verified.get(p.program);
     const ov = overlay.get(key);
-    if (p.judged && (ov || !t) && v && typeof v.log === "string") {
+    if (p.judged && (ov || (!t && p.runner === "skeleton")) && v && typeof v.log === "string") {
       // Programs whose expectations are not in the object: a prog_test checks them itself
       // (expectations-overlay.tsv), or a skeleton test loads every program of an unannotated
       // object (runner "skeleton": all must load), which `bpfverify test` may not report.
