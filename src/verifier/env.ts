@@ -22,6 +22,8 @@ import { checkHelperCall as checkHelperCallImpl, type HelperLookup } from "./cal
 import { regBoundsSync } from "./ops/scalar-ops.js";
 import { checkAtomic as checkAtomicImpl } from "./ops/atomic.js";
 import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
+import type { Btf } from "../btf/btf.js";
+import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
 export interface WalkAux {
@@ -103,6 +105,11 @@ export class VerifierEnv {
    */
   readonly precisionConservative = true;
   hasArena = false;
+  /** The program's BTF (prog->aux->btf) and the kernel's, for subprogram signatures (set by the glue). */
+  progBtf: Btf | null = null;
+  vmlinuxBtf: () => Btf | null = () => null;
+  /** Per subprog: prepared BTF argument kinds and func_info reliability (calls/global.ts). */
+  subprogBtf: SubprogBtfAux[] = [];
   testRegInvariants = false;
   attachBtfId = 0;
 
@@ -408,8 +415,8 @@ export class VerifierEnv {
     }
     return false;
   }
-  subprogReturnsVoid(_subprog: number): boolean {
-    return notModelled("global subprogram BTF signatures");
+  subprogReturnsVoid(subprog: number): boolean {
+    return subprogReturnsVoidImpl(this, subprog);
   }
   attachReturnType(): boolean {
     return notModelled("struct_ops attach targets");

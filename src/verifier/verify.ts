@@ -12,6 +12,9 @@ import type { VerifierState } from "./state/types.js";
 import { doCheck, verboseLinfo, accountCurrentPath } from "./explore/do-check.js";
 import { Reject, ERRNO_NUMBER, type Errno } from "./reject.js";
 import { NotModelled } from "./not-modelled.js";
+import { reject } from "./reject.js";
+import { initGlobalSubprogRegs, markFuncInfoUnreliable, prepareFuncArgs, subprogArgs } from "./calls/global.js";
+import { checkMaxStackDepth, removeFastcallSpillsFills } from "./calls/stack-depth.js";
 
 export interface VerifyOptions {
   /** BPF_PROG_LOAD log_level (1, 2, with 4 for stats). Default 0: no log text, verdict only. */
@@ -44,7 +47,7 @@ export interface VerifyResult {
   durationUs: number;
 }
 
-/** kernel: do_check_common for the main program (subprog 0). */
+/** kernel: do_check_common — walk subprog 0 (ctx in R1) or a global subprog (args from its BTF). */
 function doCheckCommon(env: VerifierEnv, subprog: number): void {
   const popLog = !(env.log.level & BPF_LOG_LEVEL2);
   env.prevLinfoIdx = -1;
@@ -58,21 +61,63 @@ function doCheckCommon(env: VerifierEnv, subprog: number): void {
   };
   env.curState = st;
   env.markStateScratched();
-  if (subprog !== 0 || env.input.progType === "BPF_PROG_TYPE_EXT") {
-    throw new NotModelled("verification of global subprograms against their BTF signature");
-  }
-  const r1 = frame.regs[1]!;
-  r1.type = "PTR_TO_CTX";
-  r1.flags = 0;
-  markRegKnownZero(r1);
-  if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") throw new NotModelled("struct_ops __ref arguments");
-  env.insnIdx = env.subprogs[subprog]!.start;
+  // kernel: the "out:" label — the path's instructions are accounted even on failure
   try {
+    if (subprog !== 0 || env.input.progType === "BPF_PROG_TYPE_EXT") {
+      if (env.input.progType === "BPF_PROG_TYPE_EXT") throw new NotModelled("freplace programs (BTF of the target)");
+      const sp = env.subprogs[subprog]!;
+      if (env.log.level & BPF_LOG_LEVEL) env.verbose(`Validating ${sp.name}() func#${subprog}...\n`);
+      const err = prepareFuncArgs(env, subprog);
+      if (err) throw new Reject(err);
+      if (sp.isExceptionCb) {
+        frame.inExceptionCallbackFn = true;
+        if (env.subprogReturnsVoid(subprog)) reject(env, "EINVAL", "exception cb cannot return void\n");
+        const a = subprogArgs(env, subprog);
+        if (a.argCnt !== 1 || a.args[0]!.type !== "ARG_ANYTHING") reject(env, "EINVAL", "exception cb only supports single integer argument\n");
+      }
+      initGlobalSubprogRegs(env, subprog, frame.regs);
+    } else {
+      // main program: its BTF must say `ctx` as the only argument, else it is only marked unreliable
+      if (env.input.funcInfo.length > 0 && env.progBtf) {
+        const err = prepareFuncArgs(env, 0);
+        const a = subprogArgs(env, 0);
+        if (err || a.argCnt !== 1 || a.args[0]?.type !== "ARG_PTR_TO_CTX") {
+          markFuncInfoUnreliable(env, 0);
+          env.subprogs[0]!.argCnt = 1;
+          env.subprogs[0]!.stackArgCnt = 0;
+        }
+      }
+      const r1 = frame.regs[1]!;
+      r1.type = "PTR_TO_CTX";
+      r1.flags = 0;
+      markRegKnownZero(r1);
+      if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") throw new NotModelled("struct_ops __ref arguments");
+    }
+    env.insnIdx = env.subprogs[subprog]!.start;
     doCheck(env);
   } finally {
     accountCurrentPath(env);
   }
   if (popLog) env.log.reset(0);
+}
+
+/** kernel: do_check_subprogs — verify each called global subprog, until no new one is called. */
+function doCheckSubprogs(env: VerifierEnv): void {
+  if (env.input.funcInfo.length === 0) return;
+  for (const sp of env.subprogs) if (sp.isExceptionCb) sp.called = true;
+  for (;;) {
+    let newCnt = 0;
+    for (let i = 1; i < env.subprogs.length; i++) {
+      const sp = env.subprogs[i]!;
+      if (!sp.isGlobal || !sp.called || sp.verified) continue;
+      env.insnIdx = sp.start;
+      doCheckCommon(env, i);
+      if (env.log.level & BPF_LOG_LEVEL) env.verbose(`Func#${i} ('${sp.name}') is safe for any args that match its prototype\n`);
+      sp.verified = true;
+      newCnt++;
+    }
+    if (!newCnt) return;
+  }
 }
 
 /** Runs the Linux 7.2 verifier's checks on one program. */
@@ -110,7 +155,11 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
         env.insnText = (i) => text(e.insns, i);
       }
       opts.setup?.(env);
+      // kernel: bpf_check — do_check_main, do_check_subprogs, then (on success) the stack depth
       doCheckCommon(env, 0);
+      doCheckSubprogs(env);
+      removeFastcallSpillsFills(env);
+      checkMaxStackDepth(env);
     }
   } catch (err) {
     if (err instanceof Reject) {

@@ -1,5 +1,5 @@
 // BPF-to-BPF calls: a static callee is verified in the caller's context in
-// a new frame; a global one is checked against its BTF signature (later).
+// a new frame; a global one is checked against its BTF signature (global.ts).
 // kernel: verifier.c (check_func_call, setup_func_entry, set_callee_state,
 // clear_caller_saved_regs, prepare_func_exit, account_processed_insns)
 import type { VerifierEnv } from "../env.js";
@@ -15,6 +15,7 @@ import { checkRegArgIn } from "../ops/reg-arg.js";
 import { printVerifierState } from "../log/print-state.js";
 import { BPF_LOG_LEVEL } from "../log/vlog.js";
 import type { InsnResult } from "../ops/dispatch.js";
+import { btfCheckSubprogCall, checkGlobalFuncCall } from "./global.js";
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -33,7 +34,12 @@ export function checkFuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   const subprog = env.findSubprog(target);
   if (subprog < 0) verifierBug(env, `target of func call at insn ${target} is not a program (subprog < 0)`);
   const caller = curFrame(st);
-  if (env.subprogs[subprog]!.isGlobal) notModelled("calls to global subprograms (BTF signature checks)");
+  const argErr = btfCheckSubprogCall(env, subprog, caller.regs);
+  if (argErr === "EFAULT") reject(env, "EFAULT", "");
+  if (env.subprogs[subprog]!.isGlobal) {
+    checkGlobalFuncCall(env, subprog, caller, argErr, (regs) => clearCallerSavedRegs(env, regs));
+    return { code: 0, printState: false };
+  }
   if (env.subprogs[subprog]!.stackArgCnt > 0) notModelled("stack arguments (R11)");
 
   // kernel: setup_func_entry
