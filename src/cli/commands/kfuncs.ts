@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { loadProfile, type Profile } from "../../kernel/profile.js";
 import { kfuncProto, type KfuncProto } from "../../kernel/kfuncs/proto.js";
+import { KFUNC_ARG_KIND_ORDER, KFUNC_RET_KIND_ORDER } from "../../kernel/kfuncs/argKinds.js";
 import type { Kfunc } from "../../kernel/kfuncs/catalog.js";
 import { PROG_TYPES, findProgType } from "../../kernel/progtypes/index.js";
 import { InputError } from "../../util/errors.js";
@@ -127,6 +128,15 @@ function kfuncText(j: KfuncJson): string {
   return lines.join("\n") + "\n";
 }
 
+/** The kind tables themselves, in the order the kernel tests them: the key to the listing. */
+function legend(): string {
+  const lines = ["# Argument kinds, first match wins (kernel: check_kfunc_args, get_kfunc_ptr_arg_type):"];
+  KFUNC_ARG_KIND_ORDER.forEach((r, i) => lines.push(`#  ${String(i + 1).padStart(2)}. ${r.kind.padEnd(30)} ${r.kernel}`));
+  lines.push("# Return kinds (kernel: check_kfunc_call, check_special_kfunc):");
+  KFUNC_RET_KIND_ORDER.forEach((r, i) => lines.push(`#  ${String(i + 1).padStart(2)}. ${r.kind.padEnd(30)} ${r.kernel}`));
+  return lines.join("\n") + "\n";
+}
+
 export async function run(argv: string[], io: CliIo): Promise<number> {
   let opts;
   try {
@@ -188,6 +198,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       bad++;
     }
   }
+  if (!values.json && positionals.length === 0) io.out(legend());
   for (const n of missing) io.err(`bpfverify kfuncs: no kfunc '${n}' in this target\n`);
   return bad ? 1 : 0;
 }
