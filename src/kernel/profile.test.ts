@@ -84,6 +84,7 @@ describe("bundled 7.2 kfunc catalog", () => {
     assert.equal(p.kfuncByBtfId(k.btfId), k);
     assert.equal(p.vmlinuxBtf.typeName(k.btfId), "bpf_obj_new");
     assert.equal(p.specialKfuncId("KF_bpf_obj_new"), k.btfId);
+    assert.equal(p.kfuncProto(k).implProto, "bpf_obj_new_impl");
     assert.equal(p.vmlinuxBtf.typeName(p.specialKfuncId("KF_bpf_obj_new_impl")!), "bpf_obj_new_impl");
     // fmodret-only BTF_SET8 members are attach targets, not kfuncs (net/mptcp/bpf.c)
     assert.equal(p.kfuncByName("update_socket_protocol"), undefined);

@@ -15,6 +15,8 @@ import type { ProgTypeName } from "./progtypes/index.js";
 import { bindCatalog, kfuncKey } from "./kfuncs/catalog.js";
 import type { BoundCatalog, FmodretTarget, Kfunc, KfuncBtf } from "./kfuncs/catalog.js";
 import type { KfuncCatalogData, KfuncHook } from "./kfuncs/types.js";
+import { kfuncProto } from "./kfuncs/proto.js";
+import type { KfuncProto } from "./kfuncs/proto.js";
 
 /** Kernel versions with a bundled BTF and generated catalogs. */
 export const PROFILE_VERSIONS = ["7.2"] as const;
@@ -89,6 +91,12 @@ export interface Profile {
   fmodretTarget(btfId: number, module?: string): FmodretTarget | undefined;
   /** special_kfunc_list slot (e.g. "KF_bpf_obj_new") -> vmlinux BTF id, undefined when compiled out. */
   specialKfuncId(slot: string): number | undefined;
+  /**
+   * The kfunc's prototype as the verifier checks it (the `_impl` one for KF_IMPLICIT_ARGS),
+   * with each argument's kind and the return kind; `progType` picks the hook's flags and
+   * decides context arguments (kernel: fetch_kfunc_meta, check_kfunc_args, check_kfunc_call).
+   */
+  kfuncProto(kfunc: Kfunc, progType?: string): KfuncProto;
   /** The helper proto a program type gets for helper `id` (src/kernel/helpers). */
   helper(id: number, progType: ProgTypeName, attachType?: string, ctx?: LoadContext): HelperProto | undefined;
 }
@@ -125,7 +133,7 @@ export function makeProfile(version: ProfileVersion, vmlinuxBtf: Btf, moduleBtfs
   };
   const flagsAt = (k: Kfunc, hook: KfuncHook | undefined) => (hook === undefined ? undefined : k.hooks.find((h) => h.hook === hook)?.flags);
   const filtersAt = (k: Kfunc, hook: KfuncHook) => bound.hookFilters.get(k.module ?? "")?.get(hook) ?? [];
-  return {
+  const profile: Profile = {
     version,
     sourceRelease: main.version,
     customBtf,
@@ -149,8 +157,10 @@ export function makeProfile(version: ProfileVersion, vmlinuxBtf: Btf, moduleBtfs
     },
     fmodretTarget: (btfId, module) => bound.fmodret.get(kfuncKey(btfId, module)),
     specialKfuncId: (slot) => bound.specialIds.get(slot),
+    kfuncProto: (k, progType) => kfuncProto(profile, k, progType),
     helper: (id, progType, attachType, ctx) => helperProto(id, progType, attachType, ctx),
   };
+  return profile;
 }
 
 /**
