@@ -15,6 +15,9 @@ export interface Scalar {
   readonly r32: Cnum;
 }
 
+/** the name the verifier-core issue uses for the same thing */
+export type ScalarRange = Scalar;
+
 export function makeScalarCore(bits: number) {
   if (bits % 16 !== 0 && bits !== 8) throw new RangeError(`unsupported register width ${bits}`);
   const W: Width = width(bits);
@@ -185,6 +188,38 @@ export function makeScalarCore(bits: number) {
     return mk(T.subreg(T.unknown), r.r64, C32.fromSRange(-sm, sm - 1n));
   };
 
+  /** kernel: the REG INVARIANTS VIOLATION text verifier_bug prints (ctx: "alu", "true_reg1", ...) */
+  const sanityBugText = (r: Scalar, ctx: string): string | null => {
+    const msg = sanityViolation(r);
+    if (msg === null) return null;
+    const x = (v: bigint) => "0x" + v.toString(16);
+    return `REG INVARIANTS VIOLATION (${ctx}): ${msg} r64={.base=${x(r.r64.base)}, .size=${x(r.r64.size)}} ` +
+      `r32={.base=${x(r.r32.base)}, .size=${x(r.r32.size)}} var_off=(${x(r.varOff.value)}, ${x(r.varOff.mask)})`;
+  };
+
+  /** kernel: __mark_reg_s32_range (without its sanity check): clamp both signed views, then sync */
+  const markS32Range = (r0: Scalar, lo: bigint, hi: bigint): Scalar => {
+    const a = c32clamp(r0, lo, hi);
+    const r = setSRange64(a, smin(a) > lo ? smin(a) : lo, smax(a) < hi ? smax(a) : hi);
+    return boundsSync(r);
+  };
+  const c32clamp = (r: Scalar, lo: bigint, hi: bigint): Scalar =>
+    setSRange32(r, s32min(r) > lo ? s32min(r) : lo, s32max(r) < hi ? s32max(r) : hi);
+
+  /** kernel: range_within (states.c) — both arcs of cur inside old's */
+  const rangeWithin = (old: Scalar, cur: Scalar): boolean =>
+    C64.isSubset(old.r64, cur.r64) && C32.isSubset(old.r32, cur.r32);
+  /** the scalar part of regsafe: range_within && tnum_in */
+  const within = (old: Scalar, cur: Scalar): boolean => rangeWithin(old, cur) && T.isIn(old.varOff, cur.varOff);
+
+  /** kernel: get_reg_width */
+  const regWidth = (r: Scalar): number => {
+    const x = umax(r);
+    return x === 0n ? 0 : x.toString(2).length;
+  };
+  /** kernel: reg_const_value (assumes is_reg_const) */
+  const constValue = (r: Scalar, subreg32: boolean): bigint => (subreg32 ? T.subreg(r.varOff).value : r.varOff.value);
+
   /** true if the concrete full-width value v is a member of r */
   const contains = (r: Scalar, v: bigint): boolean =>
     T.contains(r.varOff, v) && C64.contains(r.r64, v) && C32.contains(r.r32, u(H, v));
@@ -203,7 +238,8 @@ export function makeScalarCore(bits: number) {
     unknown, known, markKnown32, unbounded32, unbounded64, unbounded, reset64AndTnum, reset32AndTnum,
     cnum32FromTnum, cnum64FromTnum, rangeBoundsViolation, updateBounds32, updateBounds64,
     updateBounds, deduceBounds, boundOffset, boundsSync, sanityViolation, zext32To64, coerceToSize,
-    coerceToSizeSx, coerceSubregToSizeSx, contains, equals, isConst, isConst32,
+    coerceToSizeSx, coerceSubregToSizeSx, contains, equals, isConst, isConst32, sanityBugText,
+    markS32Range, rangeWithin, within, regWidth, constValue,
   };
 }
 
