@@ -21,6 +21,12 @@ import { tnumStr } from "./log/print-state.js";
 import { checkHelperCall as checkHelperCallImpl, type HelperLookup } from "./calls/helper.js";
 import { regBoundsSync } from "./ops/scalar-ops.js";
 import { checkAtomic as checkAtomicImpl } from "./ops/atomic.js";
+import { checkCtxAccess as ctxCheckCtxAccess, checkSockAccess as ctxCheckSockAccess, markRegS32Range as ctxMarkRegS32Range } from "./ctx/index.js";
+import {
+  checkPacketAccess as pktCheckPacketAccess, isPktPtrBranchTaken as pktIsPktPtrBranchTaken,
+  mayAccessDirectPktData as pktMayAccessDirectPktData, tryMatchPktPointers as pktTryMatchPktPointers,
+} from "./packet/index.js";
+import { checkBufferAccess as pktCheckBufferAccess, checkFlowKeysAccess as pktCheckFlowKeysAccess, checkTpBufferAccess as pktCheckTpBufferAccess } from "./packet/buffers.js";
 import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
 import type { Btf } from "../btf/btf.js";
 import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
@@ -220,26 +226,27 @@ export class VerifierEnv {
   mapHasAsyncFields(_map: MapInfo): boolean {
     return false;
   }
-  checkCtxAccess(_insnIdx: number, _reg: RegState, _argName: string, off: number, size: number, isWrite: boolean, _isLdsx: boolean): CtxAccessInfo {
-    return notModelled(`ctx ${isWrite ? "write" : "read"} of ${this.input.progType} off=${off} size=${size}`);
+  checkCtxAccess(insnIdx: number, reg: RegState, argName: string, off: number, size: number, isWrite: boolean, isLdsx: boolean): CtxAccessInfo {
+    return ctxCheckCtxAccess(this, insnIdx, reg, argName, off, size, isWrite, isLdsx);
   }
-  markRegS32Range(_reg: RegState, _min: number, _max: number): void {
-    notModelled("ctx return-value ranges");
+  markRegS32Range(reg: RegState, min: number, max: number): void {
+    ctxMarkRegS32Range(this, reg, min, max);
   }
-  mayAccessDirectPktData(_write: boolean): boolean {
-    return notModelled("direct packet access");
+  /** `helperPktAccess`: the helper prototype's pkt_access when a helper argument is checked (kernel: meta->pkt_access). */
+  mayAccessDirectPktData(write: boolean, helperPktAccess?: boolean): boolean {
+    return pktMayAccessDirectPktData(this.input.progType, write, helperPktAccess);
   }
-  checkPacketAccess(_reg: RegState, _argName: string, _off: number, _size: number, _zeroSizeAllowed: boolean): void {
-    notModelled("direct packet access");
+  checkPacketAccess(reg: RegState, argName: string, off: number, size: number, zeroSizeAllowed: boolean): void {
+    pktCheckPacketAccess(this, reg, argName, off, size, zeroSizeAllowed);
   }
-  checkFlowKeysAccess(_reg: RegState, _argName: string, _off: number, _size: number): void {
-    notModelled("flow keys access");
+  checkFlowKeysAccess(reg: RegState, argName: string, off: number, size: number): void {
+    pktCheckFlowKeysAccess(this, reg, argName, off, size);
   }
-  checkSockAccess(_insnIdx: number, _reg: RegState, _argName: string, _off: number, _size: number, _isWrite: boolean): void {
-    notModelled("socket access");
+  checkSockAccess(_insnIdx: number, reg: RegState, argName: string, off: number, size: number, _isWrite: boolean): void {
+    ctxCheckSockAccess(this, reg, argName, off, size);
   }
-  checkTpBufferAccess(_reg: RegState, _argName: string, _off: number, _size: number): void {
-    notModelled("tracepoint buffer access");
+  checkTpBufferAccess(reg: RegState, argName: string, off: number, size: number): void {
+    pktCheckTpBufferAccess(this, reg, argName, off, size);
   }
   checkPtrToBtfAccess(_reg: RegState, _argName: string, _off: number, _size: number, _isWrite: boolean, _valueRegno: number): void {
     notModelled("BTF object access");
@@ -247,8 +254,8 @@ export class VerifierEnv {
   checkPtrToMapAccess(_reg: RegState, _argName: string, _off: number, _size: number, _isWrite: boolean, _valueRegno: number): void {
     notModelled("map object access");
   }
-  checkBufferAccess(_reg: RegState, _argName: string, _off: number, _size: number, _rdonly: boolean): void {
-    notModelled("PTR_TO_BUF access");
+  checkBufferAccess(reg: RegState, argName: string, off: number, size: number, rdonly: boolean): void {
+    pktCheckBufferAccess(this, reg, argName, off, size, rdonly);
   }
   destroyDynptrSlot(_state: FuncState, _spi: number): void {
     notModelled("dynptr stack slots");
@@ -256,13 +263,11 @@ export class VerifierEnv {
   isTrustedReg(_reg: RegState): boolean {
     return notModelled("trusted BTF pointers");
   }
-  isPktPtrBranchTaken(_r1: RegState, _r2: RegState, _op: number): number {
-    return notModelled("packet pointer comparisons");
+  isPktPtrBranchTaken(r1: RegState, r2: RegState, op: number): number {
+    return pktIsPktPtrBranchTaken(r1, r2, op);
   }
-  tryMatchPktPointers(_insn: RawInsn, dst: RegState, src: RegState, _a: VerifierState, _b: VerifierState): boolean {
-    const pkt = (r: RegState) => r.type === "PTR_TO_PACKET" || r.type === "PTR_TO_PACKET_META" || r.type === "PTR_TO_PACKET_END";
-    if (pkt(dst) || pkt(src)) notModelled("packet pointer comparisons");
-    return false;
+  tryMatchPktPointers(insn: RawInsn, dst: RegState, src: RegState, a: VerifierState, b: VerifierState): boolean {
+    return pktTryMatchPktPointers(insn, dst, src, a, b);
   }
   findReferenceState(st: VerifierState, id: number): boolean {
     return st.refs.some((r) => r.id === id);
