@@ -25,18 +25,27 @@ function jsonl<T>(path: string): T[] {
   return gunzipSync(readFileSync(path)).toString("utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as T);
 }
 
+/** Messages check_kfunc_call prints because of a flag of the kfunc (name = group 1). */
+const FLAG_MESSAGES: readonly [RegExp, string][] = [
+  [/^program must be sleepable to call sleepable kfunc (\w+)$/, "KF_SLEEPABLE"],
+  [/^kernel func (\w+) is sleepable within /, "KF_SLEEPABLE"],
+  [/^kernel func (\w+) requires RCU critical section protection$/, "KF_RCU_PROTECTED"],
+  [/^release kfunc (\w+) expects referenced PTR_TO_BTF_ID passed to /, "KF_RELEASE"],
+];
+
 interface LogRow { object: string; program: string; log: string | null }
 interface ProgRow { object: string; program: string; progTypeLoaded: string | null; progType: string }
 
 describe("kfunc admission against the 7.2 kernel's decisions in the corpus", () => {
   const dir = corpusDir();
-  it("kfunc calls the kernel accepted are allowed; refused ones are not (or are behind a filter)", { skip: dir ? false : "test/corpus not present" }, () => {
+  it("kfunc calls the kernel accepted are allowed, refused ones are not (or are behind a filter); flag messages match the hook's flags", { skip: dir ? false : "test/corpus not present" }, () => {
     const btf = (n: string) => ({ name: n, path: join(dir!, "btf", `${n}.btf`) });
     const profile = loadProfile({ moduleBtfs: ["bpf_testmod", "nf_conntrack", "nf_nat"].map(btf) });
     const progs = new Map(jsonl<ProgRow>(join(dir!, "programs.jsonl.gz")).map((p) => [`${p.object}/${p.program}`, p]));
     const bad: string[] = [];
     let accepted = 0;
     let refused = 0;
+    let flagged = 0;
     for (const r of jsonl<LogRow>(join(dir!, "logs.jsonl.gz"))) {
       const p = progs.get(`${r.object}/${r.program}`);
       const pt = p ? findProgType(p.progTypeLoaded ?? p.progType)?.name : undefined;
@@ -49,6 +58,12 @@ describe("kfunc admission against the 7.2 kernel's decisions in the corpus", () 
         const k = profile.kfuncByName(call[1]!);
         if (!k || k.btfId !== Number(call[2])) continue;
         const verdict = profile.kfuncAllowed(k, pt);
+        for (const [re, flag] of FLAG_MESSAGES) {
+          const m = re.exec(lines[i + 1]!);
+          if (m?.[1] !== k.name) continue;
+          flagged++;
+          if (!(profile.kfuncFlags(k, pt) ?? []).includes(flag)) bad.push(`${r.object}/${r.program} (${pt}): "${lines[i + 1]}" but ${k.name} lacks ${flag} here`);
+        }
         if (lines[i + 1] === `calling kernel function ${k.name} is not allowed`) {
           refused++;
           if (verdict.allowed && verdict.routes.every((x) => x.filters.length === 0)) bad.push(`${r.object}/${r.program} (${pt}): ${k.name} refused by the kernel, allowed here`);
@@ -59,7 +74,7 @@ describe("kfunc admission against the 7.2 kernel's decisions in the corpus", () 
       }
     }
     assert.deepEqual(bad, []);
-    process.stdout.write(`# ${accepted} accepted and ${refused} refused kfunc calls checked\n`);
+    process.stdout.write(`# ${accepted} accepted and ${refused} refused kfunc calls, ${flagged} flag messages checked\n`);
     assert.ok(accepted > 500 && refused > 0, `${accepted} accepted, ${refused} refused`);
   });
 });
