@@ -173,8 +173,9 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
     }
   }
   const durationUs = Number((process.hrtime.bigint() - t0) / 1000n);
-  const stackDepths = env ? env.subprogs.map((s) => s.stackDepth) : [0];
-  if (env && verdict !== "unsupported") printVerificationStats(env, log, durationUs, stackDepths);
+  const shown = env ? (verdict === "success" ? liveSubprogs(env) : env.subprogs) : [];
+  const stackDepths = env ? shown.map((s) => s.stackDepth) : [0];
+  if (env && verdict !== "unsupported") printVerificationStats(env, log, durationUs, shown);
   else if (!env && verdict === "failure") printBareStats(log, durationUs);
   const final = log.finalize();
   return {
@@ -192,13 +193,26 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
   };
 }
 
+/**
+ * The subprogs left after a successful load: bpf_opt_remove_dead_code drops
+ * every never-visited insn, and with them the subprogs that were never
+ * reached (adjust_subprog_starts_after_remove), before the stats print.
+ */
+function liveSubprogs(env: VerifierEnv): SubprogInfo[] {
+  return env.subprogs.filter((sp, i) => {
+    const end = env.subprogs[i + 1]?.start ?? env.insns.length;
+    for (let k = sp.start; k < end; k++) if (env.insnAux[k]!.seen) return true;
+    return false;
+  });
+}
+
 /** kernel: print_verification_stats */
-function printVerificationStats(env: VerifierEnv, log: VerifierLog, durationUs: number, depths: number[]): void {
+function printVerificationStats(env: VerifierEnv, log: VerifierLog, durationUs: number, subs: SubprogInfo[]): void {
   if (log.level & BPF_LOG_STATS) {
     log.write(`verification time ${durationUs} usec\n`);
-    log.write(`stack depth ${depths.join("+")} max ${env.maxStackDepth}\n`);
-    let s = `insns processed ${env.subprogs[0]?.insnsTotal ?? env.insnProcessed}`;
-    for (let i = 1; i < env.subprogs.length; i++) if (env.subprogs[i]!.isGlobal) s += `+${env.subprogs[i]!.insnsTotal}`;
+    log.write(`stack depth ${subs.map((s) => s.stackDepth).join("+")} max ${env.maxStackDepth}\n`);
+    let s = `insns processed ${subs[0]?.insnsTotal ?? env.insnProcessed}`;
+    for (let i = 1; i < subs.length; i++) if (subs[i]!.isGlobal) s += `+${subs[i]!.insnsTotal}`;
     log.write(s + "\n");
   }
   if (log.level) {

@@ -9,7 +9,7 @@ import type { VerifierEnv } from "../env.js";
 import type { BtfRef, FuncState, RegState } from "../state/types.js";
 import { DEF_NOT_SUBREG } from "../state/types.js";
 import { markRegKnownZero, markRegUnknown } from "../state/reg.js";
-import { MEM_RDONLY, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED } from "../state/reg-type.js";
+import { MEM_RDONLY, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED, regTypeStr } from "../state/reg-type.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { reject, type Errno } from "../reject.js";
 import { verifierBug } from "../bug.js";
@@ -110,7 +110,7 @@ function checkArgMemAccess(env: VerifierEnv, reg: RegState, regno: number, size:
   const arg = `R${regno}`;
   switch (reg.type) {
     case "PTR_TO_MAP_KEY":
-      if (isWrite) reject(env, "EACCES", `${arg} cannot write into map_key\n`);
+      if (isWrite) reject(env, "EACCES", `${arg} cannot write into ${regTypeStr(reg.type, reg.flags)}\n`);
       checkMemRegionAccess(env, reg, arg, 0, size, reg.map!.keySize, false);
       return;
     case "PTR_TO_MAP_VALUE":
@@ -118,18 +118,35 @@ function checkArgMemAccess(env: VerifierEnv, reg: RegState, regno: number, size:
       checkMapAccess(env, reg, arg, 0, size, true, false);
       return;
     case "PTR_TO_MEM":
-      if ((reg.flags & MEM_RDONLY) && isWrite) reject(env, "EACCES", `${arg} cannot write into rdonly_mem\n`);
+      if ((reg.flags & MEM_RDONLY) && isWrite) reject(env, "EACCES", `${arg} cannot write into ${regTypeStr(reg.type, reg.flags)}\n`);
       checkMemRegionAccess(env, reg, arg, 0, size, reg.memSize, true);
       return;
     case "PTR_TO_STACK":
       checkStackRangeInitialized(env, reg, arg, regno, 0, -size, true, isWrite, null);
       return;
-    case "SCALAR_VALUE": case "NOT_INIT":
-      if (size === 0 && registerIsNull(reg)) return;
-      reject(env, "EACCES", `${arg} type=${reg.type === "SCALAR_VALUE" ? "scalar" : "?"} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_\n`);
+    case "PTR_TO_PACKET": case "PTR_TO_PACKET_META":
+      env.checkPacketAccess(reg, arg, 0, size, true);
+      return;
+    case "PTR_TO_BUF":
+      if ((reg.flags & MEM_RDONLY) && isWrite) reject(env, "EACCES", `${arg} cannot write into ${regTypeStr(reg.type, reg.flags)}\n`);
+      env.checkBufferAccess(reg, arg, 0, size, (reg.flags & MEM_RDONLY) !== 0);
+      return;
+    case "PTR_TO_BTF_ID":
+      env.checkPtrToBtfAccess(reg, arg, 0, size, isWrite, -1);
+      return;
+    case "PTR_TO_CTX":
+      // only syscall programs may hand their ctx to helpers (and subprogs) as memory
+      if (env.isVarCtxOffAllowed()) notModelled("syscall ctx as a global subprogram memory argument");
+      return invalidMemArg(env, reg, arg, size);
     default:
-      notModelled(`global subprogram memory argument through ${reg.type}`);
+      return invalidMemArg(env, reg, arg, size);
   }
+}
+
+/** check_helper_mem_access's default case: scalars and pointers that are no memory. */
+function invalidMemArg(env: VerifierEnv, reg: RegState, arg: string, size: number): void {
+  if (size === 0 && registerIsNull(reg)) return;
+  reject(env, "EACCES", `${arg} type=${regTypeStr(reg.type, reg.flags)} expected=fp\n`);
 }
 
 /** kernel: check_mem_reg */
