@@ -311,6 +311,8 @@ export function makeAlu(c: ScalarCore, bigEndian = false) {
 
   /** kernel: add_scalar_to_reg / the delta step of sync_linked_regs (zext32 for ADD_CONST32 links) */
   const addConst = (d: Scalar, val: bigint, zext32: boolean): Scalar => {
+    // add_scalar_to_reg returns early on 0 (no sync); sync_linked_regs never passes 0
+    if (val === 0n) return d;
     const k = c.known(val);
     let r = c.mk(T.add(d.varOff, k.varOff), C64.add(d.r64, k.r64), C32.add(d.r32, k.r32));
     if (zext32) r = c.zext32To64(r);
