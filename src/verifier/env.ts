@@ -30,6 +30,9 @@ import { checkBufferAccess as pktCheckBufferAccess, checkFlowKeysAccess as pktCh
 import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
 import type { Btf } from "../btf/btf.js";
 import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
+import { findPrevEntry as findPrevEntryImpl, widenImpreciseScalars as widenImpreciseScalarsImpl } from "./control/loop-entry.js";
+import { helperCallbackCase } from "./control/callbacks.js";
+import { helperTailCallCase, tailCallMapCompat } from "./control/tail-call.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
 export interface WalkAux {
@@ -276,11 +279,11 @@ export class VerifierEnv {
     const i = st.refs.findIndex((r) => r.id === id);
     if (i >= 0) st.refs.splice(i, 1);
   }
-  findPrevEntry(_parent: VerifierState | null, _idx: number): VerifierState | null {
-    return notModelled("may_goto");
+  findPrevEntry(parent: VerifierState | null, idx: number): VerifierState | null {
+    return findPrevEntryImpl(this, parent, idx);
   }
-  widenImpreciseScalars(_prev: VerifierState, _cur: VerifierState): void {
-    notModelled("may_goto");
+  widenImpreciseScalars(prev: VerifierState, cur: VerifierState): void {
+    widenImpreciseScalarsImpl(this, prev, cur);
   }
   pseudoBtfVar(_insnIdx: number): { type: BaseRegType; flags: number; memSize: number; btf: BtfRef | null; btfId: number } {
     return notModelled("ksym variables (BPF_PSEUDO_BTF_ID)");
@@ -359,13 +362,12 @@ export class VerifierEnv {
     if ((map.flags & (1 << 7)) && [3, 2, 87, 88].includes(funcId)) reject(this, "EACCES", "write into map forbidden\n");
   }
   /** The per-helper special cases of check_helper_call that need more machinery than modelled yet. */
-  helperSpecialCases(funcId: number, _subprogno: number): void {
-    // tail_call, get_local_storage, for_each_map_elem, timer_set_callback, find_vma, snprintf, loop,
-    // dynptr_from_mem, set_retval, dynptr_write, per_cpu_ptr, this_cpu_ptr, user_ringbuf_drain
+  helperSpecialCases(funcId: number, subprogno: number): void {
+    if (helperCallbackCase(this, funcId, subprogno) || helperTailCallCase(this, funcId)) return;
+    // get_local_storage, snprintf, dynptr_from_mem, set_retval, dynptr_write, per_cpu_ptr, this_cpu_ptr
     const special: Record<number, string> = {
-      12: "bpf_tail_call", 81: "bpf_get_local_storage", 164: "bpf_for_each_map_elem", 170: "bpf_timer_set_callback",
-      180: "bpf_find_vma", 165: "bpf_snprintf", 181: "bpf_loop", 197: "bpf_dynptr_from_mem", 187: "bpf_set_retval",
-      202: "bpf_dynptr_write", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr", 209: "bpf_user_ringbuf_drain",
+      81: "bpf_get_local_storage", 165: "bpf_snprintf", 197: "bpf_dynptr_from_mem", 187: "bpf_set_retval",
+      202: "bpf_dynptr_write", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr",
       67: "bpf_get_stack (callchain buffers)", 141: "bpf_get_task_stack (callchain buffers)", 173: "bpf_get_func_ip",
     };
     const name = special[funcId];
@@ -401,6 +403,9 @@ export class VerifierEnv {
       return;
     }
     if (GENERIC.includes(map.type) && [1, 2, 3].includes(funcId)) return;
+    // for_each_map_elem and the bpf_timer helpers have no row of their own: any of these maps passes.
+    if (GENERIC.includes(map.type) && [164, 169, 170, 171, 172].includes(funcId)) return;
+    if (tailCallMapCompat(this, map, funcId, (() => { const l = this.helperLookup(funcId); return "proto" in l ? l.proto.name : l.name; })())) return;
     notModelled(`map type ${map.type} with helper #${funcId}`);
   }
   /** Precision for a spilled slot (get_constant_map_key); conservative mode needs nothing. */

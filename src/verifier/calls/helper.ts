@@ -21,6 +21,8 @@ import { checkMemRegionAccess, checkMapAccess, checkMapAccessType } from "../mem
 import { checkStackRangeInitialized, type RawModeMeta } from "../memory/stack.js";
 import { checkMemAccess, checkPtrAlignment } from "../memory/access.js";
 import type { InsnResult } from "../ops/dispatch.js";
+import { tailCallAfterHelper } from "../control/tail-call.js";
+import { processTimerHelper } from "../control/timer.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
 export interface HelperProtoView {
@@ -230,6 +232,10 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       break;
     case "ARG_PTR_TO_CTX":
     case "ARG_SCALAR":
+    case "ARG_PTR_TO_STACK":
+      break;
+    case "ARG_PTR_TO_TIMER":
+      processTimerHelper(env, reg, regno, meta);
       break;
     default:
       notModelled(`helper argument kind ${arg.base}`);
@@ -296,5 +302,5 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   if (r0.flags & PTR_MAYBE_NULL) r0.id = ++env.idGen;
   env.refineRetvalRange(funcId, fn.ret.base, meta.msizeMaxValue);
   env.checkMapFuncCompatibility(meta.map, funcId);
-  return { code: 0, printState: false };
+  return tailCallAfterHelper(env, funcId) ?? { code: 0, printState: false };
 }

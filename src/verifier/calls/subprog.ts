@@ -16,6 +16,7 @@ import { printVerifierState } from "../log/print-state.js";
 import { BPF_LOG_LEVEL } from "../log/vlog.js";
 import type { InsnResult } from "../ops/dispatch.js";
 import { btfCheckSubprogCall, checkGlobalFuncCall } from "./global.js";
+import { checkCallbackReturn, widenAfterCallback } from "../control/callbacks.js";
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -68,9 +69,11 @@ export function prepareFuncExit(env: VerifierEnv): void {
   const r0 = callee.regs[0]!;
   if (r0.type === "PTR_TO_STACK") reject(env, "EINVAL", "cannot return stack pointer to the caller\n");
   const caller = st.frame[st.curframe - 1]!;
-  if (callee.inCallbackFn) notModelled("callback returns");
-  assignReg(caller.regs[0]!, r0);
-  env.insnIdx = callee.callsite + 1;
+  const inCallbackFn = callee.inCallbackFn;
+  if (inCallbackFn) checkCallbackReturn(env, callee);
+  else assignReg(caller.regs[0]!, r0);
+  // A callback returns to its helper's callsite, which queues the next iteration.
+  env.insnIdx = inCallbackFn ? callee.callsite : callee.callsite + 1;
   if (env.log.level & BPF_LOG_LEVEL) {
     env.verbose("returning from callee:\n");
     printVerifierState(env, st, callee.frameno, true, env.btfTypeNamer);
@@ -85,4 +88,5 @@ export function prepareFuncExit(env: VerifierEnv): void {
   st.frame.pop();
   st.curframe--;
   for (const r of caller.stackArgRegs.slice(0, caller.outStackArgCnt)) markRegNotInit(r, env.bpfCapable);
+  if (inCallbackFn) widenAfterCallback(env);
 }

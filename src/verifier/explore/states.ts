@@ -11,6 +11,7 @@ import type { Cnum, Tnum } from "../state/scalar-bridge.js";
 import { printVerifierState } from "../log/print-state.js";
 import { verboseLinfo } from "./do-check.js";
 import { reject } from "../reject.js";
+import { iterActiveDepthsDiffer, loopEntryVerdict } from "../control/loop-states.js";
 
 type Exact = "NOT_EXACT" | "EXACT" | "RANGE_WITHIN";
 
@@ -67,7 +68,7 @@ function tnumIn(a: Tnum, b: Tnum): boolean {
 }
 
 /** The fields before `id` in struct bpf_reg_state (what regs_exact memcmp's). */
-function sameValueAndPayload(a: RegState, b: RegState, withVarOff: boolean): boolean {
+export function sameValueAndPayload(a: RegState, b: RegState, withVarOff: boolean): boolean {
   if (a.type !== b.type || a.flags !== b.flags || a.delta !== b.delta) return false;
   if (a.range !== b.range || a.map !== b.map || a.mapUid !== b.mapUid || a.btf !== b.btf || a.btfId !== b.btfId) return false;
   if (a.memSize !== b.memSize || a.dynptrType !== b.dynptrType || a.dynptrFirstSlot !== b.dynptrFirstSlot) return false;
@@ -291,9 +292,12 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
   let statesCnt = 0;
   for (const sl of list.slice()) {
     statesCnt++;
+    let loopHit = false;
     if (sl.state.branches) {
       // The explored state is still on the current path: a loop.
-      if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, "EXACT") &&
+      const verdict = loopEntryVerdict(env, sl.state, cur, insnIdx, statesEqual);
+      if (verdict === "check" && statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, "EXACT") &&
+          !iterActiveDepthsDiffer(sl.state, cur) &&
           sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
         verboseLinfo(env, insnIdx, "; ");
         env.verbose(`infinite loop detected at insn ${insnIdx}\n`);
@@ -303,11 +307,15 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
         printVerifierState(env, sl.state, cur.curframe, true, env.btfTypeNamer);
         reject(env, "EINVAL", "");
       }
-      if (!forceNewState && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
-      missed(env, list, sl, addNewState, insnIdx);
-      continue;
+      if (verdict === "hit") {
+        loopHit = true;
+      } else {
+        if (!forceNewState && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
+        missed(env, list, sl, addNewState, insnIdx);
+        continue;
+      }
     }
-    if (statesEqual(env, sl.state, cur, "NOT_EXACT")) {
+    if (loopHit || statesEqual(env, sl.state, cur, "NOT_EXACT")) {
       sl.hitCnt++;
       return true;
     }
