@@ -49,3 +49,11 @@ test("addConst (linked registers) adds and zero-extends", () => {
   assert.ok(D.equals(D.addConst(u8, 0n, false), u8));
   assert.equal(D.umax(D.addConst(D.known(0xffffffffn), 1n, true)), 0n);
 });
+
+test("the constant ADD/SUB fast path agrees with the general path", () => {
+  const vals = [0n, 1n, 2n, 7n, 0x7fffn, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 1n << 32n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n, -5n];
+  for (const x of vals) for (const y of vals) for (const op of ["BPF_ADD", "BPF_SUB"] as const) for (const alu64 of [true, false]) {
+    const a = D.known(x), b = D.known(y);
+    assert.deepEqual(D.adjust(a, b, { op, alu64 }), D.adjustGeneric(a, b, { op, alu64 }), `${op} ${alu64} ${x} ${y}`);
+  }
+});

@@ -113,11 +113,26 @@ export function makeAlu(c: ScalarCore, bigEndian = false) {
     return null;
   };
 
+  const wellFormedConst = (r: Scalar): boolean =>
+    r.varOff.mask === 0n && r.r64.size === 0n && r.r64.base === r.varOff.value &&
+    r.r32.size === 0n && r.r32.base === (r.varOff.value & H.max);
+
   /**
    * kernel: adjust_scalar_min_max_vals. For BPF_NEG and BPF_END pass the dst value as src.
    * For BPF_K operands pass c.known(imm) with imm sign-extended from 32 bits.
    */
   const adjust = (dst0: Scalar, src: Scalar, insn: AluInsn): AluResult => {
+    // Fast path for loop counters: ADD/SUB of two consistent constants, where the general path
+    // ends in exactly known(result) (alu.test.ts checks the two agree)
+    if ((insn.op === "BPF_ADD" || insn.op === "BPF_SUB") && wellFormedConst(dst0) && wellFormedConst(src)) {
+      const x = dst0.varOff.value, y = src.varOff.value;
+      const z = insn.op === "BPF_ADD" ? x + y : x - y;
+      return { value: c.known(insn.alu64 ? u(W, z) : u(H, z)), markedUnknown: false, clearId: false };
+    }
+    return adjustGeneric(dst0, src, insn);
+  };
+
+  const adjustGeneric = (dst0: Scalar, src: Scalar, insn: AluInsn): AluResult => {
     if (!safeToCompute(insn, src)) return { value: c.unknown, markedUnknown: true, clearId: true };
     const alu32 = !insn.alu64;
     let d = dst0;
@@ -319,7 +334,7 @@ export function makeAlu(c: ScalarCore, bigEndian = false) {
     return c.boundsSync(r);
   };
 
-  return { safeToCompute, adjust, mov, movImm, addConst };
+  return { safeToCompute, adjust, adjustGeneric, mov, movImm, addConst };
 }
 
 export type AluOps = ReturnType<typeof makeAlu>;

@@ -5,6 +5,7 @@
 import { u } from "./width.js";
 import type { Scalar, ScalarCore } from "./scalar.js";
 import { cn } from "./cnum.js";
+import { jmpConcrete } from "./concrete.js";
 
 export type JmpOp =
   | "BPF_JEQ" | "BPF_JNE" | "BPF_JGT" | "BPF_JGE" | "BPF_JLT" | "BPF_JLE"
@@ -207,6 +208,20 @@ export function makeBranch(c: ScalarCore) {
    * sameReg: BPF_X with src_reg == dst_reg (the kernel compares the two pointers).
    */
   const branch = (r1: Scalar, r2: Scalar, op: JmpOp, jmp32: boolean, sameReg = false): BranchOutcome => {
+    // Fast path: two consistent constants are always decided, by their concrete values
+    // (branch.test.ts checks this against the general path)
+    if (wellFormedConst(r1) && wellFormedConst(r2)) {
+      const pred = jmpConcrete(W.bits, op, jmp32, r1.varOff.value, r2.varOff.value) ? 1 : 0;
+      return { pred, taken: [r1, r2], fallthrough: [r1, r2] };
+    }
+    return branchGeneric(r1, r2, op, jmp32, sameReg);
+  };
+
+  const wellFormedConst = (r: Scalar): boolean =>
+    r.varOff.mask === 0n && r.r64.size === 0n && r.r64.base === r.varOff.value &&
+    r.r32.size === 0n && r.r32.base === (r.varOff.value & H.max);
+
+  const branchGeneric = (r1: Scalar, r2: Scalar, op: JmpOp, jmp32: boolean, sameReg = false): BranchOutcome => {
     const q = quickPredict(r1, r2, op, jmp32, sameReg);
     if (q !== null) return { pred: q, taken: [r1, r2], fallthrough: [r1, r2] };
     // kernel: simulate_both_branches_taken
@@ -221,7 +236,7 @@ export function makeBranch(c: ScalarCore) {
     return { pred: -1, taken: [t1, t2], fallthrough: [f1, f2] };
   };
 
-  return { refine, quickPredict, branch };
+  return { refine, quickPredict, branch, branchGeneric };
 }
 
 export type BranchOps = ReturnType<typeof makeBranch>;
