@@ -20,6 +20,8 @@ export interface CtxAccess {
 export interface CtxAccessOut {
   regType: BaseRegType;
   regFlags: number;
+  /** PTR_TO_BTF_ID results: the vmlinux struct the pointer points to. */
+  btfStruct?: string;
 }
 
 export type IsValidAccess = (a: CtxAccess, out: CtxAccessOut) => boolean;

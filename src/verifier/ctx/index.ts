@@ -14,6 +14,7 @@ import { regUmax, regSmin, regSmax, regS32Min, regS32Max, cnum32FromSRange, cnum
 import { regBoundsSync, regBoundsSanityCheck } from "../ops/scalar-ops.js";
 import { checkMemRegionAccess } from "../memory/region.js";
 import { verboseLinfo } from "../explore/do-check.js";
+import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { CtxLayouts } from "./layout.js";
 import type { CtxAccessOut, IsValidAccess } from "./access-types.js";
 import * as skb from "./skb.js";
@@ -37,8 +38,7 @@ const row = (isValidAccess: IsValidAccess, convertsCtx: boolean): CtxRow => ({ i
 /**
  * The program types whose ctx rules are modelled. Missing: the BTF-described
  * contexts (tracing/fentry/fexit, LSM, struct_ops, tp_btf via btf_ctx_access),
- * extension programs (which take their target's type), netfilter (PTR_TO_BTF_ID
- * fields) and lirc_mode2.
+ * extension programs (which take their target's type) and lirc_mode2.
  */
 export const CTX_ROWS = {
   BPF_PROG_TYPE_SOCKET_FILTER: row(skb.skFilterIsValidAccess, true),
@@ -67,6 +67,7 @@ export const CTX_ROWS = {
   BPF_PROG_TYPE_SK_REUSEPORT: row(sock.skReuseportIsValidAccess, true),
   BPF_PROG_TYPE_SK_LOOKUP: row(sock.skLookupIsValidAccess, true),
   BPF_PROG_TYPE_SYSCALL: row(misc.syscallIsValidAccess, false),
+  BPF_PROG_TYPE_NETFILTER: row(misc.netfilterIsValidAccess, false),
 } satisfies Partial<Record<ProgTypeName, CtxRow>>;
 
 export function ctxRow(progType: string): CtxRow | undefined {
@@ -124,6 +125,15 @@ export function checkCtxAccess(env: VerifierEnv, insnIdx: number, reg: RegState,
     env.verbose(`invalid bpf_context access off=${at} size=${size}\n`);
     verboseLinfo(env, insnIdx, "; ");
     reject(env, "EACCES", "");
+  }
+  if (out.btfStruct !== undefined) {
+    const btfId = ctxLayouts(env).structId(out.btfStruct);
+    if (!btfId) {
+      env.verbose(`invalid bpf_context access off=${at} size=${size}\n`);
+      verboseLinfo(env, insnIdx, "; ");
+      reject(env, "EACCES", "");
+    }
+    return { regType: out.regType, regFlags: out.regFlags, btf: VMLINUX_BTF_REF, btfId };
   }
   return { regType: out.regType, regFlags: out.regFlags };
 }

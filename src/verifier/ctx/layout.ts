@@ -63,6 +63,10 @@ export class CtxLayouts {
   constructor(btf: Btf) {
     this.btf = btf;
   }
+  /** btf_find_by_name_kind(btf, name, BTF_KIND_STRUCT), 0 when absent. */
+  structId(name: string): number {
+    return this.btf.findByNameKind(name, "STRUCT") ?? 0;
+  }
   get(name: string): StructLayout {
     let l = this.byName.get(name);
     if (!l) {

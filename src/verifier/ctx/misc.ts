@@ -3,7 +3,8 @@
 // pe_prog_is_valid_access, raw_tp_prog_is_valid_access, raw_tp_writable_prog_is_valid_access),
 // include/linux/bpf.h (bpf_tracing_ctx_access), kernel/bpf/cgroup.c (cgroup_dev_is_valid_access,
 // sysctl_is_valid_access, cg_sockopt_is_valid_access), kernel/bpf/syscall.c
-// (syscall_prog_is_valid_access)
+// (syscall_prog_is_valid_access), net/netfilter/nf_bpf_link.c (nf_is_valid_access)
+import { PTR_TRUSTED } from "../state/reg-type.js";
 import { narrowOk, type CtxAccess, type CtxAccessOut } from "./access-types.js";
 
 /** kernel: PERF_MAX_TRACE_SIZE (include/linux/trace_events.h) */
@@ -109,4 +110,19 @@ export function cgSockoptIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean
 /** kernel: syscall_prog_is_valid_access — the ctx is the user's own buffer. */
 export function syscallIsValidAccess(a: CtxAccess, _out: CtxAccessOut): boolean {
   return !(a.off < 0 || a.off >= U16_MAX);
+}
+
+/** kernel: nf_is_valid_access + nf_ptr_to_btf_id — two trusted kernel pointers. */
+export function netfilterIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean {
+  const L = a.layouts.get("bpf_nf_ctx");
+  const { off, size } = a;
+  if (off < 0 || off >= L.size) return false;
+  if (off % size !== 0) return false;
+  if (a.write) return false;
+  const field = L.inRange(off, "skb") ? "skb" : L.inRange(off, "state") ? "state" : null;
+  if (!field || size !== L.sizeOf(field)) return false;
+  out.regType = "PTR_TO_BTF_ID";
+  out.regFlags = PTR_TRUSTED;
+  out.btfStruct = field === "skb" ? "sk_buff" : "nf_hook_state";
+  return true;
 }
