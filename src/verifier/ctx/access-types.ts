@@ -14,14 +14,22 @@ export interface CtxAccess {
   /** prog->expected_attach_type, e.g. "BPF_CGROUP_INET4_BIND". */
   readonly attach: string;
   readonly layouts: CtxLayouts;
+  /** The attach target named by the section (fentry/<func>, lsm/<hook>, tp_btf/<tp>). */
+  readonly attachTo: string | undefined;
+  readonly progType: string;
+  /** bpf_log from inside is_valid_access (btf_ctx_access explains its refusals). */
+  readonly log: (s: string) => void;
 }
 
 /** What a valid access hands back (the part of bpf_insn_access_aux the walk uses). */
 export interface CtxAccessOut {
   regType: BaseRegType;
   regFlags: number;
-  /** PTR_TO_BTF_ID results: the vmlinux struct the pointer points to. */
+  /** PTR_TO_BTF_ID results: the vmlinux struct the pointer points to, by name or id. */
   btfStruct?: string;
+  btfId?: number;
+  /** The s32 range of an LSM return-value slot (info->is_retval + get_func_retval_range). */
+  retvalRange?: [number, number];
 }
 
 export type IsValidAccess = (a: CtxAccess, out: CtxAccessOut) => boolean;

@@ -36,9 +36,9 @@ export interface CtxRow {
 const row = (isValidAccess: IsValidAccess, convertsCtx: boolean): CtxRow => ({ isValidAccess, convertsCtx });
 
 /**
- * The program types whose ctx rules are modelled. Missing: the BTF-described
- * contexts (tracing/fentry/fexit, LSM, struct_ops, tp_btf via btf_ctx_access),
- * extension programs (which take their target's type) and lirc_mode2.
+ * The program types whose ctx rules are modelled. Missing: struct_ops,
+ * extension programs (which take their target's type) and lirc_mode2; the
+ * BTF-described rows leave parts to NotModelled (see btf-ctx.ts).
  */
 export const CTX_ROWS = {
   BPF_PROG_TYPE_SOCKET_FILTER: row(skb.skFilterIsValidAccess, true),
@@ -68,6 +68,8 @@ export const CTX_ROWS = {
   BPF_PROG_TYPE_SK_LOOKUP: row(sock.skLookupIsValidAccess, true),
   BPF_PROG_TYPE_SYSCALL: row(misc.syscallIsValidAccess, false),
   BPF_PROG_TYPE_NETFILTER: row(misc.netfilterIsValidAccess, false),
+  BPF_PROG_TYPE_TRACING: row(misc.tracingIsValidAccess, false),
+  BPF_PROG_TYPE_LSM: row(misc.btfIsValidAccess, false),
 } satisfies Partial<Record<ProgTypeName, CtxRow>>;
 
 export function ctxRow(progType: string): CtxRow | undefined {
@@ -106,6 +108,7 @@ function validCtxAccess(env: VerifierEnv, row: CtxRow, off: number, size: number
   const out: CtxAccessOut = { regType: "SCALAR_VALUE", regFlags: 0 };
   const ok = row.isValidAccess({
     off, size, write: isWrite, ldsx: isLdsx, attach: env.input.expectedAttachType, layouts: ctxLayouts(env),
+    attachTo: env.input.attachTo, progType: env.input.progType, log: (s) => env.verbose(s),
   }, out);
   return ok ? out : null;
 }
@@ -126,6 +129,10 @@ export function checkCtxAccess(env: VerifierEnv, insnIdx: number, reg: RegState,
     verboseLinfo(env, insnIdx, "; ");
     reject(env, "EACCES", "");
   }
+  if (out.btfId !== undefined) {
+    return { regType: out.regType, regFlags: out.regFlags, btf: VMLINUX_BTF_REF, btfId: out.btfId };
+  }
+  if (out.retvalRange) return { regType: out.regType, regFlags: out.regFlags, retvalRange: out.retvalRange };
   if (out.btfStruct !== undefined) {
     const btfId = ctxLayouts(env).structId(out.btfStruct);
     if (!btfId) {

@@ -58,7 +58,7 @@ function buildLayout(btf: Btf, name: string): StructLayout {
 
 /** Layouts of one BTF, built on first use (BTF objects are immutable). */
 export class CtxLayouts {
-  private readonly btf: Btf;
+  readonly btf: Btf;
   private readonly byName = new Map<string, StructLayout>();
   constructor(btf: Btf) {
     this.btf = btf;

@@ -5,6 +5,7 @@
 // sysctl_is_valid_access, cg_sockopt_is_valid_access), kernel/bpf/syscall.c
 // (syscall_prog_is_valid_access), net/netfilter/nf_bpf_link.c (nf_is_valid_access)
 import { PTR_TRUSTED } from "../state/reg-type.js";
+import { btfCtxAccess, resolveAttachFunc } from "./btf-ctx.js";
 import { narrowOk, type CtxAccess, type CtxAccessOut } from "./access-types.js";
 
 /** kernel: PERF_MAX_TRACE_SIZE (include/linux/trace_events.h) */
@@ -125,4 +126,23 @@ export function netfilterIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean
   out.regFlags = PTR_TRUSTED;
   out.btfStruct = field === "skb" ? "sk_buff" : "nf_hook_state";
   return true;
+}
+
+/** kernel: btf_ctx_access through the prog's attach function (the LSM ops use it directly). */
+export function btfIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean {
+  const btf = a.layouts.btf;
+  const fn = resolveAttachFunc(btf, a.progType, a.attach, a.attachTo);
+  const r = btfCtxAccess(btf, fn, a.progType, a.attach, a.off, a.size, a.log);
+  if (!r.ok) return false;
+  out.regType = r.regType;
+  out.regFlags = r.regFlags;
+  if (r.regType === "PTR_TO_BTF_ID") out.btfId = r.btfId;
+  if (r.retvalRange) out.retvalRange = r.retvalRange;
+  return true;
+}
+
+/** kernel: tracing_prog_is_valid_access = bpf_tracing_ctx_access, then btf_ctx_access */
+export function tracingIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean {
+  if (!rawTpIsValidAccess(a, out)) return false;
+  return btfIsValidAccess(a, out);
 }

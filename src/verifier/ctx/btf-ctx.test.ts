@@ -1,0 +1,43 @@
+// btf_ctx_access on real 7.2 attach targets (prototypes from the kernel source:
+// net/bpf/test_run.c bpf_fentry_test1(int a), include/linux/lsm_hook_defs.h file_open(struct file *)).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { loadBundledVmlinuxBtf } from "../../btf/index.js";
+import { btfCtxAccess, resolveAttachFunc } from "./btf-ctx.js";
+import { PTR_TRUSTED } from "../state/reg-type.js";
+
+const btf = loadBundledVmlinuxBtf("7.2");
+
+function run(progType: string, attach: string, attachTo: string | undefined, off: number, size = 8) {
+  const lines: string[] = [];
+  const fn = resolveAttachFunc(btf, progType, attach, attachTo);
+  const r = btfCtxAccess(btf, fn, progType, attach, off, size, (s) => lines.push(s));
+  return { ...r, lines };
+}
+
+test("fentry/fexit: argument slots, the return slot only for fexit", () => {
+  assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY", "bpf_fentry_test1", 0).regType, "SCALAR_VALUE");
+  const f = run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY", "bpf_fentry_test1", 8);
+  assert.equal(f.ok, false);
+  assert.deepEqual(f.lines, ["func 'bpf_fentry_test1' doesn't have 2-th argument\n"]);
+  assert.ok(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_FEXIT", "bpf_fentry_test1", 8).ok);
+  assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_FEXIT", "bpf_fentry_test1", 16).ok, false);
+  assert.deepEqual(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY", "bpf_fentry_test1", 4).lines,
+    ["func 'bpf_fentry_test1' offset 4 is not multiple of 8\n"]);
+});
+
+test("multi-attach programs see bpf_multi_func(void)", () => {
+  const r = run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_FENTRY_MULTI", "bpf_fentry_test1", 0);
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.lines, ["func 'bpf_multi_func' doesn't have 1-th argument\n"]);
+});
+
+test("LSM: trusted struct pointers and the errno range of the return slot", () => {
+  const r = run("BPF_PROG_TYPE_LSM", "BPF_LSM_MAC", "file_open", 0);
+  assert.equal(r.regType, "PTR_TO_BTF_ID");
+  assert.equal(r.regFlags, PTR_TRUSTED);
+  assert.equal(r.btfId, btf.findByNameKind("file", "STRUCT"));
+  assert.deepEqual(r.lines, [`func 'bpf_lsm_file_open' arg0 has btf_id ${r.btfId} type STRUCT 'file'\n`]);
+  assert.deepEqual(run("BPF_PROG_TYPE_LSM", "BPF_LSM_MAC", "file_open", 8).retvalRange, [-4095, 0]);
+  assert.equal(run("BPF_PROG_TYPE_LSM", "BPF_LSM_MAC", "file_open", 0, 4).ok, false);
+});
