@@ -15,6 +15,11 @@ export interface LoadOutcome {
    * it is empty after a successful load and the level-1 log of libbpf's retry after a failure.
    */
   readonly log: string;
+  /**
+   * bpfverify could not decide the load: it needs a rule not modelled yet (named here). The
+   * test is reported as failed with that reason, never judged on a guessed verdict.
+   */
+  readonly unsupported?: string;
 }
 
 export interface JudgeEnv {

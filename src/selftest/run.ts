@@ -92,9 +92,23 @@ export function runObjectTests(file: string, specs: readonly ProgramSpec[], veri
       btfCustomFuncPath: s.btfCustomFuncPath,
     };
     let outcome = verify(req);
+    if (outcome.unsupported !== undefined) {
+      lines.push(testLine(file, program, s.priv.description, {
+        result: "fail", reason: `bpfverify: not modelled yet: ${outcome.unsupported}`, unchecked: [], msgs: undefined,
+      }));
+      continue;
+    }
     // libbpf (bpf_object_load_prog): no log was asked for, so a failure is loaded again at
     // level 1 to get one; a success keeps test_loader's buffer empty.
-    if (!outcome.loaded && plan.retryLogLevel !== undefined) outcome = verify({ ...req, logLevel: plan.retryLogLevel });
+    if (!outcome.loaded && plan.retryLogLevel !== undefined) {
+      outcome = verify({ ...req, logLevel: plan.retryLogLevel });
+      if (outcome.unsupported !== undefined) {
+        lines.push(testLine(file, program, s.priv.description, {
+          result: "fail", reason: `bpfverify: not modelled yet: ${outcome.unsupported}`, unchecked: [], msgs: undefined,
+        }));
+        continue;
+      }
+    }
     else if (plan.logLevel === 0) outcome = { loaded: outcome.loaded, log: "" };
     lines.push(testLine(file, program, s.priv.description, judge(spec, outcome, env)));
   }

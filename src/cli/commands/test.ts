@@ -1,14 +1,16 @@
 // `bpfverify test`: run the selftest annotations (__success, __failure,
 // __msg...) found in the objects' BTF decl tags, judged as the kernel's
 // tools/testing/selftests/bpf/test_loader.c judges them (privileged mode).
+// The flow (specs, auxiliary programs, libbpf's level-1 retry) is
+// src/selftest/run.ts; this command loads objects and verifies programs.
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { readFileSync } from "node:fs";
-import { loadObject, type LoadedProgram } from "../../loader/index.js";
-import { verifyProgram } from "../../api/verify-program.js";
-import { isTest, judge, loadPlan, objectBtf, parseTestSpec, programDeclTags, sortDeclTags, summaryLine, tally, type SpecResult, type TestResult } from "../../selftest/index.js";
+import { loadObject, type LoadedObject, type LoadedProgram } from "../../loader/index.js";
+import { verifyProgram, profileFor } from "../../api/verify-program.js";
+import { formatTestJson, formatTestText, objectBtf, objectSpecs, runObjectTests, summaryLine, tally, type LoadOutcome, type TestResult, type VerifyRequest } from "../../selftest/index.js";
 import { InputError } from "../../util/errors.js";
-import { loadCustomBtf, loadTarget } from "../target.js";
+import { loadCustomBtf, loadTarget, type Target } from "../target.js";
 import type { CliIo } from "../io.js";
 
 const USAGE = `usage: bpfverify test [--btf PATH] [--module-btf PATH]... [--json] OBJ...
@@ -19,26 +21,46 @@ test_loader.c judges them in privileged mode. One line per test, then
   --json   one object per test and line: {"file","program","description","result","reason"}
 `;
 
-export interface TestJson {
-  file: string;
-  program: string;
-  description: string | null;
-  result: TestResult;
-  reason: string;
-  unchecked?: string[];
-}
-
-/** What test_loader sees from one load: libbpf retries a level-0 failure at level 1. */
-function loadOutcome(p: LoadedProgram, spec: Extract<SpecResult, { ok: true }>["spec"]): { loaded: boolean; log: string } | { unsupported: string } {
-  const plan = loadPlan(spec);
-  let r = verifyProgram(p, { logLevel: plan.logLevel, progFlags: plan.progFlags, logSize: plan.logBufSize });
-  if (r.verdict === "unsupported") return { unsupported: r.unsupported ?? "?" };
-  if (r.verdict === "failure" && plan.retryLogLevel !== undefined) {
-    r = verifyProgram(p, { logLevel: plan.retryLogLevel, progFlags: plan.progFlags, logSize: plan.logBufSize });
-    if (r.verdict === "unsupported") return { unsupported: r.unsupported ?? "?" };
-  }
-  const truncated = plan.logLevel !== 0 && r.logTrueSize > plan.logBufSize;
-  return { loaded: r.verdict === "success" && !truncated, log: r.log };
+/** One BPF_PROG_LOAD of a test program (with its auxiliary programs), as test_loader issues it. */
+function verifier(file: string, bytes: Uint8Array, base: LoadedObject, target: Target) {
+  const custom = new Map<string, LoadedObject>();
+  const profile = profileFor(target.vmlinux, target.modules);
+  const objectFor = (btfPath: string | undefined): LoadedObject => {
+    if (!btfPath) return base;
+    let o = custom.get(btfPath);
+    if (!o) {
+      const coreBtf = loadCustomBtf(join(dirname(file), btfPath));
+      o = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, coreBtf });
+      custom.set(btfPath, o);
+    }
+    return o;
+  };
+  return (req: VerifyRequest): LoadOutcome => {
+    let obj: LoadedObject;
+    try {
+      obj = objectFor(req.btfCustomPath);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      return { loaded: false, log: "" };
+    }
+    const find = (name: string): LoadedProgram | undefined => obj.programs.find((p) => p.name === name);
+    const prog = find(req.program);
+    if (!prog) return { loaded: false, log: "" };
+    const opts = { logLevel: req.logLevel, progFlags: req.progFlags, logSize: req.logBufSize, profile };
+    const r = verifyProgram(prog, opts);
+    if (r.verdict === "unsupported") return { loaded: false, log: r.log, unsupported: r.unsupported ?? "?" };
+    // libbpf loads the auxiliary programs in the same bpf_object__load: one failing fails the load.
+    let auxOk = true;
+    for (const a of req.auxiliary) {
+      const ap = find(a);
+      if (!ap) continue;
+      const ar = verifyProgram(ap, { ...opts, logLevel: 0 });
+      if (ar.verdict === "unsupported") return { loaded: false, log: r.log, unsupported: `${ar.unsupported} (auxiliary program ${a})` };
+      if (ar.verdict !== "success") auxOk = false;
+    }
+    const truncated = req.logLevel !== 0 && r.logTrueSize > req.logBufSize;
+    return { loaded: r.verdict === "success" && !truncated && auxOk, log: r.log };
+  };
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -66,7 +88,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.err(USAGE);
     return 2;
   }
-  let target;
+  let target: Target;
   try {
     target = loadTarget(args.values.btf, args.values["module-btf"] ?? []);
   } catch (e) {
@@ -74,75 +96,25 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const results: TestResult[] = [];
-  const emit = (t: TestJson) => {
-    results.push(t.result);
-    if (args.values.json) io.out(JSON.stringify(t) + "\n");
-    else io.out(`${t.result.toUpperCase().padEnd(4)} ${t.file}/${t.program}${t.description ? ` (${t.description})` : ""}: ${t.reason}${t.unchecked?.length ? ` [unchecked: ${t.unchecked.join(", ")}]` : ""}\n`);
-  };
   let rc = 0;
   for (const file of args.positionals) {
     let bytes: Uint8Array;
+    let base: LoadedObject;
     let tagsBtf;
     try {
       bytes = readFileSync(file);
+      base = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file });
       tagsBtf = objectBtf(bytes, file);
     } catch (e) {
+      if (!(e instanceof InputError) && !(e instanceof Error && "code" in e)) throw e;
       io.err(`bpfverify test: ${e instanceof Error ? e.message : String(e)}\n`);
       rc = 1;
       continue;
     }
-    const specs = new Map<string, SpecResult>();
-    let base;
-    try {
-      base = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file });
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      io.err(`bpfverify test: ${e.message}\n`);
-      rc = 1;
-      continue;
-    }
-    for (const p of base.programs) {
-      const tags = programDeclTags(tagsBtf, p.name);
-      if (!tags || tags.length === 0) continue;
-      specs.set(p.name, parseTestSpec(p.name, sortDeclTags(tags), { progType: p.progTypeName }));
-    }
-    // Objects whose tests name a custom BTF (__btf_path) are loaded again against it for CO-RE.
-    const reloaded = new Map<string, LoadedProgram>();
-    for (const [name, s] of specs) {
-      if (!s.ok || !s.spec.btfCustomPath || reloaded.has(name)) continue;
-      try {
-        const coreBtf = loadCustomBtf(join(dirname(file), s.spec.btfCustomPath));
-        const obj = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, coreBtf });
-        const p = obj.programs.find((q) => q.name === name);
-        if (p) reloaded.set(name, p);
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        emit({ file, program: name, description: null, result: "fail", reason: `cannot load with custom BTF: ${e.message}` });
-        specs.delete(name);
-      }
-    }
-    for (const p of base.programs) {
-      const s = specs.get(p.name);
-      if (!s || !isTest(s)) continue;
-      const prog = reloaded.get(p.name) ?? p;
-      const description = s.ok ? s.spec.priv.description ?? null : null;
-      let outcome: ReturnType<typeof loadOutcome> | undefined;
-      try {
-        const pre = judge(s, undefined, {});
-        if (pre.result === "skip" || pre.result === "fail") {
-          emit({ file, program: p.name, description, result: pre.result, reason: pre.reason });
-          continue;
-        }
-      } catch {
-        // runs: judge needs an outcome
-      }
-      outcome = loadOutcome(prog, (s as Extract<SpecResult, { ok: true }>).spec);
-      if ("unsupported" in outcome) {
-        emit({ file, program: p.name, description, result: "fail", reason: `bpfverify: not modelled yet: ${outcome.unsupported}` });
-        continue;
-      }
-      const j = judge(s, outcome, {});
-      emit({ file, program: p.name, description, result: j.result, reason: j.reason, ...(j.unchecked.length ? { unchecked: [...j.unchecked] } : {}) });
+    const specs = objectSpecs(tagsBtf, base.programs.map((p) => ({ name: p.name, progType: p.progTypeName })));
+    for (const line of runObjectTests(file, specs, verifier(file, bytes, base, target))) {
+      results.push(line.result);
+      io.out((args.values.json ? formatTestJson(line) : formatTestText(line)) + "\n");
     }
   }
   const t = tally(results);
