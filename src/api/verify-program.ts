@@ -12,6 +12,7 @@ import { installDefaultScalarDomain } from "./scalar-domain.js";
 import { kernelBtfCheckFuncs, type Btf } from "../btf/index.js";
 import { loadProfile, makeProfile, type Profile } from "../kernel/profile.js";
 import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/index.js";
+import { makeKfuncTarget } from "../verifier/kfuncs/meta.js";
 
 /** Our bit for a kernel type-flag name (kernel: BIT(n + BPF_BASE_TYPE_BITS)). */
 function flagBits(names: readonly string[]): number {
@@ -158,6 +159,7 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
     },
     setup: (env) => {
       env.helperLookup = helperLookupFor(prog);
+      env.kfuncTarget = makeKfuncTarget(profile, (off) => prog.fdArray[off] || undefined);
       // kernel: env->prog->aux->arena is set when the program uses an arena map.
       env.hasArena = input.maps.some((m) => m.type === "BPF_MAP_TYPE_ARENA");
       // Subprogram names and linkage come from func_info's FUNC types (kernel: bpf_check_btf_info).

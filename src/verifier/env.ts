@@ -33,6 +33,8 @@ import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from
 import { findPrevEntry as findPrevEntryImpl, widenImpreciseScalars as widenImpreciseScalarsImpl } from "./control/loop-entry.js";
 import { helperCallbackCase } from "./control/callbacks.js";
 import { helperTailCallCase, tailCallMapCompat } from "./control/tail-call.js";
+import { checkKfuncCall as checkKfuncCallImpl, kfuncSpinAllowed as kfuncSpinAllowedImpl } from "./kfuncs/call.js";
+import type { KfuncTarget } from "./kfuncs/meta.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
 export interface WalkAux {
@@ -121,6 +123,8 @@ export class VerifierEnv {
   subprogBtf: SubprogBtfAux[] = [];
   testRegInvariants = false;
   attachBtfId = 0;
+  /** The target kernel's kfuncs and the program's fd_array modules (set by the glue; kfuncs/meta.ts). */
+  kfuncTarget: KfuncTarget | null = null;
 
   curState!: VerifierState;
   insnIdx = 0;
@@ -300,14 +304,14 @@ export class VerifierEnv {
   checkLdAbs(_insn: RawInsn): void {
     notModelled("LD_ABS/LD_IND");
   }
-  kfuncSpinAllowed(_imm: number): boolean {
-    return notModelled("kfuncs under a spin lock");
+  kfuncSpinAllowed(imm: number): boolean {
+    return kfuncSpinAllowedImpl(this, imm);
   }
   checkFuncCall(insn: RawInsn): InsnResult {
     return checkFuncCallImpl(this, insn);
   }
-  checkKfuncCall(_insn: RawInsn): InsnResult {
-    return notModelled("kfunc calls");
+  checkKfuncCall(insn: RawInsn): InsnResult {
+    return checkKfuncCallImpl(this, insn);
   }
   checkHelperCall(insn: RawInsn): InsnResult {
     return checkHelperCallImpl(this, insn);
