@@ -111,6 +111,7 @@ function setupFuncEntry(env: VerifierEnv, subprog: number, callsite: number, set
   if (state.curframe + 1 >= MAX_CALL_FRAMES) reject(env, "E2BIG", `the call stack of ${state.curframe + 2} frames is too deep\n`);
   const caller = state.frame[state.curframe]!;
   const callee = newFuncState(callsite, state.curframe + 1, subprog, env.bpfCapable);
+  env.markStateScratched(); // as init_func_state does
   set(env, caller, callee);
   state.frame.push(callee);
   state.curframe++;
@@ -119,6 +120,7 @@ function setupFuncEntry(env: VerifierEnv, subprog: number, callsite: number, set
 /** kernel: push_async_cb — a fresh single-frame state queued at the callback's first insn. */
 function pushAsyncCb(env: VerifierEnv, subprog: number, insnIdx: number, sleepable: boolean): FuncState {
   const frame = newFuncState(-1, 0, subprog, env.bpfCapable);
+  env.markStateScratched(); // as init_func_state does
   const start = env.subprogs[subprog]!.start;
   const st: VerifierState = {
     frame: [frame], parent: null, refs: [], branches: 1, insnIdx: start, curframe: 0,
