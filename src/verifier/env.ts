@@ -32,6 +32,8 @@ import type { Btf } from "../btf/btf.js";
 import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
 import { findPrevEntry as findPrevEntryImpl, widenImpreciseScalars as widenImpreciseScalarsImpl } from "./control/loop-entry.js";
 import { helperCallbackCase } from "./control/callbacks.js";
+import { checkIndirectJump as checkIndirectJumpImpl } from "./control/gotox.js";
+import { checkLdAbs as checkLdAbsImpl } from "./control/ld-abs.js";
 import { helperTailCallCase, tailCallMapCompat } from "./control/tail-call.js";
 import { checkKfuncCall as checkKfuncCallImpl, kfuncSpinAllowed as kfuncSpinAllowedImpl } from "./kfuncs/call.js";
 import type { KfuncTarget } from "./kfuncs/meta.js";
@@ -301,8 +303,8 @@ export class VerifierEnv {
   checkAtomic(insn: RawInsn): void {
     checkAtomicImpl(this, insn);
   }
-  checkLdAbs(_insn: RawInsn): void {
-    notModelled("LD_ABS/LD_IND");
+  checkLdAbs(insn: RawInsn): void {
+    checkLdAbsImpl(this, insn);
   }
   kfuncSpinAllowed(imm: number): boolean {
     return kfuncSpinAllowedImpl(this, imm);
@@ -416,8 +418,8 @@ export class VerifierEnv {
   markStackSlotPrecise(_frameno: number, _spi: number, _regno: number): void {
     if (!this.precisionConservative) notModelled("precision backtracking");
   }
-  checkIndirectJump(_insn: RawInsn): InsnResult {
-    return notModelled("gotox");
+  checkIndirectJump(insn: RawInsn): InsnResult {
+    return checkIndirectJumpImpl(this, insn);
   }
   prepareFuncExit(): void {
     prepareFuncExitImpl(this);
