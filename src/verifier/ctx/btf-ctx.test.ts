@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadBundledVmlinuxBtf } from "../../btf/index.js";
 import { btfCtxAccess, resolveAttachFunc } from "./btf-ctx.js";
-import { PTR_TRUSTED } from "../state/reg-type.js";
+import { PTR_TRUSTED, PTR_MAYBE_NULL, MEM_RDONLY } from "../state/reg-type.js";
 
 const btf = loadBundledVmlinuxBtf("7.2");
 
@@ -40,4 +40,18 @@ test("LSM: trusted struct pointers and the errno range of the return slot", () =
   assert.deepEqual(r.lines, [`func 'bpf_lsm_file_open' arg0 has btf_id ${r.btfId} type STRUCT 'file'\n`]);
   assert.deepEqual(run("BPF_PROG_TYPE_LSM", "BPF_LSM_MAC", "file_open", 8).retvalRange, [-4095, 0]);
   assert.equal(run("BPF_PROG_TYPE_LSM", "BPF_LSM_MAC", "file_open", 0, 4).ok, false);
+});
+
+test("iterators: registered ctx_arg_info (kernel/bpf/map_iter.c, task_iter.c)", () => {
+  // struct bpf_iter__bpf_map_elem { meta; map; key; value; }: key at 16 is a nullable read-only buffer.
+  const key = run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_ITER", "bpf_map_elem", 16);
+  assert.equal(key.regType, "PTR_TO_BUF");
+  assert.equal(key.regFlags, PTR_MAYBE_NULL | MEM_RDONLY);
+  assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_ITER", "bpf_map_elem", 24).regFlags, PTR_MAYBE_NULL);
+  const task = run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_ITER", "task", 8);
+  assert.equal(task.regType, "PTR_TO_BTF_ID");
+  assert.equal(task.regFlags, PTR_MAYBE_NULL | PTR_TRUSTED);
+  assert.equal(task.btfId, btf.findByNameKind("task_struct", "STRUCT"));
+  // meta has no registered type: a trusted pointer, iterator args being trusted.
+  assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_ITER", "task", 0).btfId, btf.findByNameKind("bpf_iter_meta", "STRUCT"));
 });

@@ -10,8 +10,8 @@
 // (ctx_arg_info), module BTFs, and tp_btf pointer arguments (the
 // raw_tp_null_args table).
 import type { Btf, BtfFuncProto, BtfParam } from "../../btf/index.js";
-import { btfTypeStr, skipModsAndTypedefs } from "../../btf/index.js";
-import { PTR_TRUSTED, PTR_MAYBE_NULL, MEM_USER, MEM_PERCPU } from "../state/reg-type.js";
+import { btfTypeStr, findMemberDeep, skipModsAndTypedefs } from "../../btf/index.js";
+import { PTR_TRUSTED, PTR_MAYBE_NULL, MEM_USER, MEM_PERCPU, MEM_RDONLY } from "../state/reg-type.js";
 import type { BaseRegType } from "../state/reg-type.js";
 import { notModelled } from "../not-modelled.js";
 
@@ -26,12 +26,49 @@ const UNTRUSTED_LSM_HOOKS = new Set(["bpf_lsm_bpf_map_free", "bpf_lsm_bpf_prog_f
   "bpf_lsm_bdev_alloc_security", "bpf_lsm_bdev_free_security"]);
 const BOOL_LSM_HOOKS = new Set(["bpf_lsm_xfrm_state_pol_flow_match", "bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"]);
 
+/** One bpf_ctx_arg_aux of an iterator target: the member of struct bpf_iter__<target> and its register type. */
+interface IterCtxArg {
+  readonly member: string;
+  readonly base: "PTR_TO_BTF_ID" | "PTR_TO_BUF";
+  readonly flags: number;
+}
+const btfOrNull = (member: string, trusted = false): IterCtxArg => ({ member, base: "PTR_TO_BTF_ID", flags: PTR_MAYBE_NULL | (trusted ? PTR_TRUSTED : 0) });
+const buf = (member: string, rdonly: boolean): IterCtxArg => ({ member, base: "PTR_TO_BUF", flags: PTR_MAYBE_NULL | (rdonly ? MEM_RDONLY : 0) });
+
+/**
+ * The ctx_arg_info of each iterator target (kernel: the .ctx_arg_info of every
+ * struct bpf_iter_reg: kernel/bpf/{task,map,prog,link,cgroup,kmem_cache,dmabuf}_iter.c,
+ * kernel/kallsyms.c, net/{netlink,ipv6,core,unix,ipv4}/...).
+ */
+const ITER_CTX_ARGS: Record<string, readonly IterCtxArg[]> = {
+  ksym: [btfOrNull("ksym")],
+  bpf_prog: [btfOrNull("prog")],
+  cgroup: [btfOrNull("cgroup", true)],
+  kmem_cache: [btfOrNull("s", true)],
+  task: [btfOrNull("task", true)],
+  task_file: [btfOrNull("task"), btfOrNull("file")],
+  task_vma: [btfOrNull("task"), btfOrNull("vma")],
+  bpf_map: [btfOrNull("map", true)],
+  bpf_map_elem: [buf("key", true), buf("value", false)],
+  dmabuf: [btfOrNull("dmabuf")],
+  bpf_link: [btfOrNull("link")],
+  netlink: [btfOrNull("sk")],
+  ipv6_route: [btfOrNull("rt")],
+  sockmap: [buf("key", true), btfOrNull("sk")],
+  bpf_sk_storage_map: [btfOrNull("sk"), buf("value", false)],
+  unix: [btfOrNull("unix_sk")],
+  tcp: [btfOrNull("sk_common", true)],
+  udp: [btfOrNull("udp_sk", true)],
+};
+
 /** The resolved attach point (kernel: prog->aux->attach_func_proto / attach_func_name / attach_btf_trace). */
 export interface AttachFunc {
   readonly name: string;
   readonly proto: BtfFuncProto;
   /** tp_btf: the btf_trace_<tp> typedef, whose first argument is the hidden `void *__data`. */
   readonly btfTrace: boolean;
+  /** Iterators: the target's ctx_arg_info, at their ctx offsets. */
+  readonly ctxArgs: readonly { off: number; arg: IterCtxArg }[];
 }
 
 /** What btf_ctx_access concluded. */
@@ -59,7 +96,8 @@ export function resolveAttachFunc(btf: Btf, progType: string, attach: string, at
   } else if (progType === "BPF_PROG_TYPE_LSM" && !name.startsWith("bpf_lsm_")) {
     name = `bpf_lsm_${name}`;
   } else if (attach === "BPF_TRACE_ITER") {
-    return notModelled("iterator ctx (ctx_arg_info)");
+    if (!(name in ITER_CTX_ARGS)) return notModelled(`iterator target ${name} (ctx_arg_info)`);
+    name = `bpf_iter_${name}`;
   }
   const id = btfTrace ? btf.findByNameKind(name, "TYPEDEF") : btf.findByNameKind(name, "FUNC");
   if (!id) return notModelled(`attach target ${name} outside vmlinux BTF (module BTFs)`);
@@ -71,7 +109,18 @@ export function resolveAttachFunc(btf: Btf, progType: string, attach: string, at
     if (t.kind === "PTR") t = btf.type(t.type);
   }
   if (t.kind !== "FUNC_PROTO") return notModelled(`attach target ${name} is not a function`);
-  return { name, proto: t, btfTrace };
+  const ctxArgs = attach === "BPF_TRACE_ITER" ? iterCtxArgs(btf, attachTo ?? "") : [];
+  return { name, proto: t, btfTrace, ctxArgs };
+}
+
+function iterCtxArgs(btf: Btf, target: string): { off: number; arg: IterCtxArg }[] {
+  const sid = btf.findByNameKind(`bpf_iter__${target}`, "STRUCT");
+  if (!sid) return notModelled(`iterator target ${target} without struct bpf_iter__${target}`);
+  return (ITER_CTX_ARGS[target] ?? []).map((arg) => {
+    const m = findMemberDeep(btf, sid, arg.member);
+    if (!m) return notModelled(`iterator target ${target}: no member ${arg.member}`);
+    return { off: m.bitOffset / 8, arg };
+  });
 }
 
 function isPtr(btf: Btf, id: number): boolean {
@@ -176,11 +225,17 @@ export function btfCtxAccess(btf: Btf, fn: AttachFunc, progType: string, attach:
     log(`func '${tname}' size ${size} must be 8\n`);
     return fail;
   }
+  // The nullable read-only/read-write buffers of iterators.
+  const bufArg = fn.ctxArgs.find((c) => c.off === off && c.arg.base === "PTR_TO_BUF");
+  if (bufArg) return { ok: true, regType: "PTR_TO_BUF", regFlags: bufArg.arg.flags, btfId: 0 };
   const ptr = btf.type(typeId);
   const pointee = ptr.kind === "PTR" ? skipModsAndTypedefs(btf, ptr.type) : 0;
   const pk = btf.type(pointee).kind;
   // Pointers to anything but a struct are plain numbers to the verifier.
   if (pk !== "STRUCT" && pk !== "UNION") return scalar;
+  // The registered argument types win; their btf_id is the pointee of the prototype's parameter.
+  const infoArg = fn.ctxArgs.find((c) => c.off === off);
+  if (infoArg) return { ok: true, regType: "PTR_TO_BTF_ID", regFlags: infoArg.arg.flags, btfId: pointee };
   let flags = argsTrusted(progType, attach, fn) ? PTR_TRUSTED : 0;
   if (arg < nrArgs && params[arg]!.name.endsWith("__nullable")) flags |= PTR_MAYBE_NULL;
   if (attach === "BPF_TRACE_RAW_TP") return notModelled("tp_btf pointer arguments (raw_tp_null_args)");
