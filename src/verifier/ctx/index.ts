@@ -173,3 +173,16 @@ export function checkSockAccess(env: VerifierEnv, reg: RegState, argName: string
   }
   if (!valid) reject(env, "EACCES", `${argName} invalid ${regTypeStr(reg.type, reg.flags)} access off=${off} size=${size}\n`);
 }
+
+/**
+ * kernel: check_helper_mem_access, its PTR_TO_CTX arm — only syscall programs
+ * let helpers read or write their ctx; elsewhere it is the default refusal.
+ */
+export function checkHelperCtxMemAccess(env: VerifierEnv, reg: RegState, argName: string, size: number, zeroSizeAllowed: boolean): void {
+  if (env.isVarCtxOffAllowed()) {
+    checkMemRegionAccess(env, reg, argName, 0, size, 0xffff, zeroSizeAllowed);
+    return;
+  }
+  // A zero-byte access through NULL is allowed whatever the pointer type (a ctx is never NULL).
+  reject(env, "EACCES", `${argName} type=${regTypeStr(reg.type, reg.flags)} expected=fp\n`);
+}
