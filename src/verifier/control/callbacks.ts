@@ -39,7 +39,7 @@ export function isCallbackCallingHelper(funcId: number): boolean {
 }
 
 /** Fills the callee's argument registers from the caller's (kernel: set_callee_state_fn). */
-type SetCalleeState = (env: VerifierEnv, caller: FuncState, callee: FuncState) => void;
+export type SetCalleeState = (env: VerifierEnv, caller: FuncState, callee: FuncState) => void;
 
 const range = (minval: number, maxval: number): RetvalRange => ({ minval, maxval, return32bit: false });
 
@@ -136,18 +136,31 @@ function pushAsyncCb(env: VerifierEnv, subprog: number, insnIdx: number, sleepab
   return frame;
 }
 
-/** kernel: push_callback_call */
-export function pushCallbackCall(env: VerifierEnv, insn: RawInsn, insnIdx: number, subprog: number, set: SetCalleeState): void {
+/**
+ * How a callback-calling kfunc runs its callback (kernel: is_callback_calling_kfunc,
+ * bpf_is_async_callback_calling_insn, is_async_cb_sleepable): the kfunc layer decides.
+ */
+export interface KfuncCallbackKind {
+  async: boolean;
+  sleepable: boolean;
+}
+
+/**
+ * kernel: push_callback_call. Helpers are classified here; a kfunc caller
+ * passes `kfunc` (it has already checked the kfunc calls back).
+ */
+export function pushCallbackCall(env: VerifierEnv, insn: RawInsn, insnIdx: number, subprog: number, set: SetCalleeState, kfunc?: KfuncCallbackKind): void {
   const state = env.curState;
   const caller = curFrame(state);
   if (btfCheckSubprogCall(env, subprog, caller.regs) === "EFAULT") throw new Reject("EFAULT");
   const sp = env.subprogs[subprog]!;
   sp.isCb = true;
-  if (!isCallbackCallingHelper(insn.imm)) verifierBug(env, `helper #${insn.imm} not marked as callback-calling`);
-  if (insn.imm === BPF_FUNC_timer_set_callback) {
+  if (!kfunc && !isCallbackCallingHelper(insn.imm)) verifierBug(env, `helper #${insn.imm} not marked as callback-calling`);
+  // bpf_timer callbacks are never sleepable; kfunc ones say.
+  const async = kfunc ? kfunc.async : insn.imm === BPF_FUNC_timer_set_callback;
+  if (async) {
     sp.isAsyncCb = true;
-    // bpf_timer callbacks are never sleepable (is_async_cb_sleepable).
-    const callee = pushAsyncCb(env, subprog, insnIdx, false);
+    const callee = pushAsyncCb(env, subprog, insnIdx, kfunc?.sleepable ?? false);
     callee.asyncEntryCnt = caller.asyncEntryCnt + 1;
     set(env, caller, callee);
     return;
