@@ -123,6 +123,8 @@ export class VerifierEnv {
   vmlinuxBtf: () => Btf | null = () => null;
   /** Per subprog: prepared BTF argument kinds and func_info reliability (calls/global.ts). */
   subprogBtf: SubprogBtfAux[] = [];
+  /** bpf_loop call sites fit for inlining (kernel: loop_inline_state.fit_for_inline); they grow the stack in the stats. */
+  loopInlineFit: (insnIdx: number) => boolean = () => false;
   testRegInvariants = false;
   attachBtfId = 0;
   /** The target kernel's kfuncs and the program's fd_array modules (set by the glue; kfuncs/meta.ts). */

@@ -14,7 +14,7 @@ import { Reject, ERRNO_NUMBER, type Errno } from "./reject.js";
 import { NotModelled } from "./not-modelled.js";
 import { reject } from "./reject.js";
 import { initGlobalSubprogRegs, markFuncInfoUnreliable, prepareFuncArgs, subprogArgs } from "./calls/global.js";
-import { checkMaxStackDepth, removeFastcallSpillsFills } from "./calls/stack-depth.js";
+import { checkMaxStackDepth, fixupStackDepths, removeFastcallSpillsFills } from "./calls/stack-depth.js";
 
 export interface VerifyOptions {
   /** BPF_PROG_LOAD log_level (1, 2, with 4 for stats). Default 0: no log text, verdict only. */
@@ -160,6 +160,7 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
       doCheckSubprogs(env);
       removeFastcallSpillsFills(env);
       checkMaxStackDepth(env);
+      fixupStackDepths(env, (i) => env!.loopInlineFit(i));
     }
   } catch (err) {
     if (err instanceof Reject) {

@@ -9,7 +9,8 @@ import type { VerifierEnv } from "../env.js";
 import type { BtfRef, FuncState, RegState } from "../state/types.js";
 import { DEF_NOT_SUBREG } from "../state/types.js";
 import { markRegKnownZero, markRegUnknown } from "../state/reg.js";
-import { MEM_RDONLY, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED, regTypeStr } from "../state/reg-type.js";
+import { MEM_RCU, MEM_RDONLY, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED, regTypeStr } from "../state/reg-type.js";
+import { btfStructIdsMatch } from "../../btf/struct-walk.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { reject, type Errno } from "../reject.js";
 import { verifierBug } from "../bug.js";
@@ -166,6 +167,30 @@ function checkMemReg(env: VerifierEnv, reg: RegState, regno: number, memSize: nu
   }
 }
 
+// kernel: btf_ptr_types (compatible_reg_types[ARG_PTR_TO_BTF_ID])
+const BTF_PTR_TYPES: readonly number[] = [0, PTR_TRUSTED, MEM_RCU];
+
+/** kernel: check_reg_type + check_func_arg_reg_off for an arg:trusted parameter (no helper, no release). */
+function checkBtfIdArg(env: VerifierEnv, reg: RegState, regno: number, argFlags: number, argBtfId: number): void {
+  let flags = reg.flags;
+  if (argFlags & PTR_MAYBE_NULL) flags &= ~PTR_MAYBE_NULL;
+  if (reg.type !== "PTR_TO_BTF_ID" || !BTF_PTR_TYPES.includes(flags)) {
+    const expected = BTF_PTR_TYPES.map((f) => regTypeStr("PTR_TO_BTF_ID", f)).join(", ");
+    reject(env, "EACCES", `R${regno} type=${regTypeStr(reg.type, reg.flags)} expected=${expected}\n`);
+  }
+  if ((reg.flags & PTR_MAYBE_NULL) && !(argFlags & PTR_MAYBE_NULL)) {
+    reject(env, "EACCES", `Possibly NULL pointer passed to helper R${regno}\n`);
+  }
+  env.checkPtrOffReg(reg, `R${regno}`, true);
+  const vm = env.vmlinuxBtf();
+  if (!vm || reg.btf !== VMLINUX_BTF_REF) return notModelled("module BTF objects as global subprogram arguments");
+  const off = Number(BigInt.asIntN(64, reg.varOff.value));
+  if (!btfStructIdsMatch(vm, reg.btfId, off, vm, argBtfId, false, true)) {
+    reject(env, "EACCES", `R${regno} is of type ${vm.typeName(reg.btfId)} but ${vm.typeName(argBtfId)} is expected\n`);
+  }
+  // check_func_arg_reg_off repeats the __check_ptr_off_reg(fixed_off_ok) above: nothing new to check
+}
+
 /** kernel: btf_check_func_arg_match */
 function funcArgMatch(env: VerifierEnv, subprog: number, regs: RegState[]): Errno | null {
   const err = prepareFuncArgs(env, subprog);
@@ -213,7 +238,7 @@ function funcArgMatch(env: VerifierEnv, subprog: number, regs: RegState[]): Errn
         case "ARG_PTR_TO_BTF_ID":
           if (arg.flags & PTR_UNTRUSTED) break;
           if (registerIsNull(reg) && (arg.flags & PTR_MAYBE_NULL)) break;
-          notModelled("trusted BTF pointer arguments of global subprograms");
+          asArgCheck(() => checkBtfIdArg(env, reg, regno, arg.flags, arg.btfId));
           break;
       }
     }

@@ -166,3 +166,42 @@ export function checkMaxStackDepth(env: VerifierEnv): void {
     }
   }
 }
+
+const BPF_JCOND = 0xe0;
+const BPF_MAY_GOTO = 0;
+
+/**
+ * What the post-verification rewrites add to each subprog's stack before
+ * the stats print it (the max was fixed by check_max_stack_depth before):
+ * bpf_loop inlining spills R6-R8 (24 bytes plus the padding to 8), and each
+ * subprog with a live may_goto gets a 16-byte timed may_goto counter
+ * (x86-64 supports timed may_goto).
+ * kernel: fixups.c (bpf_optimize_bpf_loop, bpf_opt_hard_wire_dead_code_branches,
+ * bpf_opt_remove_nops, bpf_do_misc_fixups' may_goto case)
+ */
+export function fixupStackDepths(env: VerifierEnv, loopInlined: (insnIdx: number) => boolean): void {
+  const subs = env.subprogs;
+  for (let s = 0; s < subs.length; s++) {
+    const sp = subs[s]!;
+    const end = subs[s + 1]?.start ?? env.insns.length;
+    const depth = sp.stackDepth;
+    let loopExtra = 0;
+    for (let i = sp.start; i < end; i++) {
+      const insn = env.insns[i]!;
+      // kernel: is_bpf_loop_call && fit_for_inline (BPF_FUNC_loop = 181)
+      if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === 0 && insn.imm === 181 && loopInlined(i)) {
+        loopExtra = 3 * 8 + (Math.ceil(depth / 8) * 8 - depth);
+      }
+    }
+    sp.stackDepth += loopExtra;
+    let mayGoto = false;
+    for (let i = sp.start; i < end; i++) {
+      const insn = env.insns[i]!;
+      if (insn.code !== (BPF_JMP | BPF_JCOND) || insn.src !== BPF_MAY_GOTO || !env.insnAux[i]!.seen) continue;
+      // a `may_goto +0` is removed as a nop; one with an unseen side is hard-wired into a ja
+      if (insn.off === 0 || !env.insnAux[i + 1]?.seen || !env.insnAux[i + 1 + insn.off]?.seen) continue;
+      mayGoto = true;
+    }
+    if (mayGoto) sp.stackDepth += 16;
+  }
+}
