@@ -31,7 +31,7 @@ import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitI
 import type { Btf } from "../btf/btf.js";
 import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
 import { findPrevEntry as findPrevEntryImpl, widenImpreciseScalars as widenImpreciseScalarsImpl } from "./control/loop-entry.js";
-import { helperCallbackCase } from "./control/callbacks.js";
+import { helperCallbackCase, userRingbufMapCompat } from "./control/callbacks.js";
 import { checkIndirectJump as checkIndirectJumpImpl } from "./control/gotox.js";
 import { checkLdAbs as checkLdAbsImpl } from "./control/ld-abs.js";
 import { helperTailCallCase, tailCallMapCompat } from "./control/tail-call.js";
@@ -413,7 +413,8 @@ export class VerifierEnv {
     if (GENERIC.includes(map.type) && [1, 2, 3].includes(funcId)) return;
     // for_each_map_elem and the bpf_timer helpers have no row of their own: any of these maps passes.
     if (GENERIC.includes(map.type) && [164, 169, 170, 171, 172].includes(funcId)) return;
-    if (tailCallMapCompat(this, map, funcId, (() => { const l = this.helperLookup(funcId); return "proto" in l ? l.proto.name : l.name; })())) return;
+    const fname = (() => { const l = this.helperLookup(funcId); return "proto" in l ? l.proto.name : l.name; })();
+    if (tailCallMapCompat(this, map, funcId, fname) || userRingbufMapCompat(this, map, funcId, fname)) return;
     notModelled(`map type ${map.type} with helper #${funcId}`);
   }
   /** Precision for a spilled slot (get_constant_map_key); conservative mode needs nothing. */

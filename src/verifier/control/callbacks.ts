@@ -11,6 +11,7 @@
 import type { VerifierEnv } from "../env.js";
 import type { RawInsn } from "../../isa/raw.js";
 import type { FuncState, RegState, RetvalRange, VerifierState } from "../state/types.js";
+import type { MapInfo } from "../input.js";
 import { MAX_CALL_FRAMES } from "../state/types.js";
 import { assignReg, markRegKnownZero, markRegNotInit } from "../state/reg.js";
 import { curFrame, newFuncState } from "../state/func.js";
@@ -100,11 +101,37 @@ const setFindVmaCallbackState: SetCalleeState = () => {
   notModelled("bpf_find_vma callback (PTR_TO_BTF_ID vm_area_struct)");
 };
 
-/** kernel: set_user_ringbuf_callback_state */
-const setUserRingbufCallbackState: SetCalleeState = () => {
-  // R1 is a CONST_PTR_TO_DYNPTR (mark_dynptr_cb_reg): needs the dynptr layer.
-  notModelled("bpf_user_ringbuf_drain callback (dynptr argument)");
+/** kernel: set_user_ringbuf_callback_state (R1: mark_dynptr_cb_reg, a local dynptr of its own id) */
+const setUserRingbufCallbackState: SetCalleeState = (env, caller, callee) => {
+  markRegNotInit(callee.regs[0]!, env.bpfCapable);
+  const r1 = callee.regs[1]!;
+  markRegKnownZero(r1);
+  r1.type = "CONST_PTR_TO_DYNPTR";
+  r1.flags = 0;
+  r1.id = ++env.idGen;
+  r1.parentId = 0;
+  r1.dynptrType = "BPF_DYNPTR_TYPE_LOCAL";
+  r1.dynptrFirstSlot = true;
+  assignReg(callee.regs[2]!, caller.regs[3]!);
+  for (const r of [3, 4, 5]) markRegNotInit(callee.regs[r]!, env.bpfCapable);
+  callee.inCallbackFn = true;
+  callee.callbackRetRange = range(0, 1);
 };
+
+/** uapi enum bpf_map_type value, printed by "cannot pass map_type %d". */
+const BPF_MAP_TYPE_USER_RINGBUF_NR = 31;
+
+/**
+ * kernel: check_map_func_compatibility, the user ringbuf rows: only
+ * bpf_user_ringbuf_drain takes one, and it takes nothing else. True when judged here.
+ */
+export function userRingbufMapCompat(env: VerifierEnv, map: MapInfo, funcId: number, funcName: string): boolean {
+  const isUserRingbuf = map.type === "BPF_MAP_TYPE_USER_RINGBUF";
+  if (!isUserRingbuf && funcId !== BPF_FUNC_user_ringbuf_drain) return false;
+  if (isUserRingbuf && funcId === BPF_FUNC_user_ringbuf_drain) return true;
+  if (!isUserRingbuf) return false; // the other map type's own row decides
+  reject(env, "EINVAL", `cannot pass map_type ${BPF_MAP_TYPE_USER_RINGBUF_NR} into func ${funcName}#${funcId}\n`);
+}
 
 /** kernel: setup_func_entry — a new frame on top of `state` for `subprog`, called from `callsite`. */
 function setupFuncEntry(env: VerifierEnv, subprog: number, callsite: number, set: SetCalleeState, state: VerifierState): void {
