@@ -11,6 +11,10 @@ import { DEF_NOT_SUBREG } from "../state/types.js";
 import { markRegKnownZero, markRegUnknown } from "../state/reg.js";
 import { MEM_RCU, MEM_RDONLY, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED, regTypeStr } from "../state/reg-type.js";
 import { btfStructIdsMatch } from "../../btf/struct-walk.js";
+import { clearAllPktPointers } from "../packet/index.js";
+import { pushStack } from "../explore/branches.js";
+import { processBpfExitFull } from "../ops/exit.js";
+import type { InsnResult } from "../ops/dispatch.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { reject, type Errno } from "../reject.js";
 import { verifierBug } from "../bug.js";
@@ -266,7 +270,7 @@ export function btfCheckSubprogCall(env: VerifierEnv, subprog: number, regs: Reg
  * (verified later on its own); only the arguments are checked here.
  */
 export function checkGlobalFuncCall(env: VerifierEnv, subprog: number, caller: FuncState, argErr: Errno | null,
-  clearCallerSaved: (regs: RegState[]) => void): void {
+  clearCallerSaved: (regs: RegState[]) => void): InsnResult {
   const sp = env.subprogs[subprog]!;
   const name = sp.name;
   if (env.curState.activeLocks) {
@@ -277,7 +281,7 @@ export function checkGlobalFuncCall(env: VerifierEnv, subprog: number, caller: F
   }
   if (argErr) reject(env, argErr, `Caller passes invalid args into func#${subprog} ('${name}')\n`);
   if (env.log.level & BPF_LOG_LEVEL) env.verbose(`Func#${subprog} ('${name}') is global and assumed valid.\n`);
-  if (sp.changesPktData) notModelled("clear_all_pkt_pointers after a global subprogram call");
+  if (sp.changesPktData) clearAllPktPointers(env);
   sp.called = true;
   clearCallerSaved(caller.regs);
   if (!subprogReturnsVoid(env, subprog)) {
@@ -285,7 +289,12 @@ export function checkGlobalFuncCall(env: VerifierEnv, subprog: number, caller: F
     markRegUnknown(r0, env.bpfCapable);
     r0.subregDef = DEF_NOT_SUBREG;
   }
-  if (sp.mightThrow) notModelled("global subprograms that may throw");
+  if (sp.mightThrow) {
+    // the callee may throw: the caller also continues on a path that ends right here, as bpf_throw does
+    pushStack(env, env.insnIdx + 1, env.insnIdx, false);
+    return processBpfExitFull(env, true);
+  }
+  return { code: 0, printState: false };
 }
 
 /** kernel: do_check_common — the registers a global subprog starts with, from its prepared args. */

@@ -10,13 +10,13 @@ import { assignReg, markRegNotInit } from "../state/reg.js";
 import { newFuncState, curFrame } from "../state/func.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
-import { notModelled } from "../not-modelled.js";
 import { checkRegArgIn } from "../ops/reg-arg.js";
 import { printVerifierState } from "../log/print-state.js";
 import { BPF_LOG_LEVEL } from "../log/vlog.js";
 import type { InsnResult } from "../ops/dispatch.js";
 import { btfCheckSubprogCall, checkGlobalFuncCall } from "./global.js";
 import { checkCallbackReturn, widenAfterCallback } from "../control/callbacks.js";
+import { inStackArgCnt, invalidateOutgoingStackArgs, noteOutgoingStackArgs } from "../stackargs/index.js";
 
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
 
@@ -38,10 +38,9 @@ export function checkFuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   const argErr = btfCheckSubprogCall(env, subprog, caller.regs);
   if (argErr === "EFAULT") reject(env, "EFAULT", "");
   if (env.subprogs[subprog]!.isGlobal) {
-    checkGlobalFuncCall(env, subprog, caller, argErr, (regs) => clearCallerSavedRegs(env, regs));
-    return { code: 0, printState: false };
+    return checkGlobalFuncCall(env, subprog, caller, argErr, (regs) => clearCallerSavedRegs(env, regs));
   }
-  if (env.subprogs[subprog]!.stackArgCnt > 0) notModelled("stack arguments (R11)");
+  noteOutgoingStackArgs(env, caller.subprogno, inStackArgCnt(env.subprogs[subprog]!));
 
   // kernel: setup_func_entry
   if (st.curframe + 1 >= MAX_CALL_FRAMES) reject(env, "E2BIG", `the call stack of ${st.curframe + 2} frames is too deep\n`);
@@ -87,6 +86,6 @@ export function prepareFuncExit(env: VerifierEnv): void {
   callee.insnsSubtotal = 0;
   st.frame.pop();
   st.curframe--;
-  for (const r of caller.stackArgRegs.slice(0, caller.outStackArgCnt)) markRegNotInit(r, env.bpfCapable);
+  invalidateOutgoingStackArgs(env, caller);
   if (inCallbackFn) widenAfterCallback(env);
 }
