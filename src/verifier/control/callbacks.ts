@@ -18,7 +18,7 @@ import { curFrame, newFuncState } from "../state/func.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { regSmax, regSmin, regS32Max, regS32Min, regUmax } from "../state/scalar-bridge.js";
 import { pushStack } from "../explore/branches.js";
-import { btfCheckSubprogCall } from "../calls/global.js";
+import { btfCheckSubprogCall, VMLINUX_BTF_REF } from "../calls/global.js";
 import { verboseInvalidScalar } from "../ops/exit.js";
 import { notModelled } from "../not-modelled.js";
 import { reject, Reject } from "../reject.js";
@@ -95,10 +95,23 @@ const setTimerCallbackState: SetCalleeState = (env, caller, callee) => {
   callee.callbackRetRange = range(0, 0);
 };
 
-/** kernel: set_find_vma_callback_state */
-const setFindVmaCallbackState: SetCalleeState = () => {
-  // R2 is a PTR_TO_BTF_ID of struct vm_area_struct in vmlinux BTF: needs the BTF pointer layer.
-  notModelled("bpf_find_vma callback (PTR_TO_BTF_ID vm_area_struct)");
+/** kernel: set_find_vma_callback_state (R2: btf_tracing_ids[BTF_TRACING_TYPE_VMA] in vmlinux) */
+const setFindVmaCallbackState: SetCalleeState = (env, caller, callee) => {
+  const vmlinux = env.vmlinuxBtf();
+  const vma = vmlinux?.findByName("vm_area_struct").find((id) => vmlinux.type(id).kind === "STRUCT");
+  if (!vmlinux || vma === undefined) return notModelled("bpf_find_vma callback without struct vm_area_struct in the target BTF");
+  assignReg(callee.regs[1]!, caller.regs[1]!);
+  const r2 = callee.regs[2]!;
+  r2.type = "PTR_TO_BTF_ID";
+  r2.flags = 0;
+  markRegKnownZero(r2);
+  r2.btf = VMLINUX_BTF_REF;
+  r2.btfId = vma;
+  assignReg(callee.regs[3]!, caller.regs[4]!);
+  markRegNotInit(callee.regs[4]!, env.bpfCapable);
+  markRegNotInit(callee.regs[5]!, env.bpfCapable);
+  callee.inCallbackFn = true;
+  callee.callbackRetRange = range(0, 1);
 };
 
 /** kernel: set_user_ringbuf_callback_state (R1: mark_dynptr_cb_reg, a local dynptr of its own id) */
