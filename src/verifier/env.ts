@@ -37,6 +37,7 @@ import { checkLdAbs as checkLdAbsImpl } from "./control/ld-abs.js";
 import { helperTailCallCase, tailCallMapCompat } from "./control/tail-call.js";
 import { checkKfuncCall as checkKfuncCallImpl, kfuncSpinAllowed as kfuncSpinAllowedImpl } from "./kfuncs/call.js";
 import type { KfuncTarget } from "./kfuncs/meta.js";
+import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
 export interface WalkAux {
@@ -296,11 +297,11 @@ export class VerifierEnv {
   pseudoBtfVar(_insnIdx: number): { type: BaseRegType; flags: number; memSize: number; btf: BtfRef | null; btfId: number } {
     return notModelled("ksym variables (BPF_PSEUDO_BTF_ID)");
   }
-  checkStackArgRead(_off: number, _dst: number): void {
-    notModelled("stack arguments (R11)");
+  checkStackArgRead(off: number, dst: number): void {
+    stackArgRead(this, off, dst);
   }
-  checkStackArgWrite(_off: number, _value: RegState | null): void {
-    notModelled("stack arguments (R11)");
+  checkStackArgWrite(off: number, value: RegState | null): void {
+    stackArgWrite(this, off, value);
   }
   checkAtomic(insn: RawInsn): void {
     checkAtomicImpl(this, insn);

@@ -15,6 +15,7 @@ import { NotModelled } from "./not-modelled.js";
 import { reject } from "./reject.js";
 import { initGlobalSubprogRegs, markFuncInfoUnreliable, prepareFuncArgs, subprogArgs } from "./calls/global.js";
 import { checkMaxStackDepth, fixupStackDepths, removeFastcallSpillsFills } from "./calls/stack-depth.js";
+import { checkStackArgSlotUse } from "./stackargs/index.js";
 
 export interface VerifyOptions {
   /** BPF_PROG_LOAD log_level (1, 2, with 4 for stats). Default 0: no log text, verdict only. */
@@ -161,6 +162,8 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
       removeFastcallSpillsFills(env);
       checkMaxStackDepth(env);
       fixupStackDepths(env, (i) => env!.loopInlineFit(i));
+      // kernel: bpf_fixup_call_args (its stack-arg slot check; the rest is JIT work)
+      checkStackArgSlotUse(env);
     }
   } catch (err) {
     if (err instanceof Reject) {
