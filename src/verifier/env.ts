@@ -27,6 +27,8 @@ import {
   mayAccessDirectPktData as pktMayAccessDirectPktData, tryMatchPktPointers as pktTryMatchPktPointers,
 } from "./packet/index.js";
 import { checkBufferAccess as pktCheckBufferAccess, checkFlowKeysAccess as pktCheckFlowKeysAccess, checkTpBufferAccess as pktCheckTpBufferAccess } from "./packet/buffers.js";
+import { markChainPrecision as markChainPrecisionImpl, markStackSlotPrecise as markStackSlotPreciseImpl } from "./precision/mark.js";
+import { newPrecisionEnv, type PrecisionEnv } from "./precision/bt.js";
 import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
 import type { Btf } from "../btf/btf.js";
 import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
@@ -114,10 +116,13 @@ export class VerifierEnv {
   readonly strictAlignment: boolean;
   readonly testStateFreq: boolean;
   /**
-   * Until precision backtracking lands every scalar counts as precise when
-   * states are compared: sound, prunes less (processed counts can be higher).
+   * On: every scalar counts as precise when states are compared (sound,
+   * prunes less, no mark_precise lines). Off: precision/ backtracks marks
+   * through the jmp history and parent states as the kernel does.
    */
-  readonly precisionConservative = true;
+  readonly precisionConservative = false;
+  /** Backtracking masks, the current insn's history entry, SCC visits (precision/). */
+  readonly prec: PrecisionEnv = newPrecisionEnv();
   hasArena = false;
   /** The program's BTF (prog->aux->btf) and the kernel's, for subprogram signatures (set by the glue). */
   progBtf: Btf | null = null;
@@ -208,9 +213,9 @@ export class VerifierEnv {
     return this.subprogs.findIndex((s) => s.start === off);
   }
 
-  // ---- precision (kernel: backtrack.c). Conservative mode: everything counts as precise. ----
-  markChainPrecision(_regno: number): void {
-    if (!this.precisionConservative) notModelled("precision backtracking");
+  // ---- precision (kernel: backtrack.c; see precision/mark.ts) ----
+  markChainPrecision(regno: number): void {
+    if (!this.precisionConservative) markChainPrecisionImpl(this, regno);
   }
 
   // ---- hooks for rules of later layers ----
@@ -418,9 +423,9 @@ export class VerifierEnv {
     if (tailCallMapCompat(this, map, funcId, fname) || userRingbufMapCompat(this, map, funcId, fname)) return;
     notModelled(`map type ${map.type} with helper #${funcId}`);
   }
-  /** Precision for a spilled slot (get_constant_map_key); conservative mode needs nothing. */
-  markStackSlotPrecise(_frameno: number, _spi: number, _regno: number): void {
-    if (!this.precisionConservative) notModelled("precision backtracking");
+  /** Precision for a spilled slot (get_constant_map_key: bt_set_frame_slot + mark_chain_precision_batch). */
+  markStackSlotPrecise(frameno: number, spi: number, _regno: number): void {
+    if (!this.precisionConservative) markStackSlotPreciseImpl(this, frameno, spi);
   }
   checkIndirectJump(insn: RawInsn): InsnResult {
     return checkIndirectJumpImpl(this, insn);

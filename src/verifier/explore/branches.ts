@@ -4,6 +4,7 @@ import type { VerifierEnv } from "../env.js";
 import { copyVerifierState } from "../state/func.js";
 import type { VerifierState } from "../state/types.js";
 import { Reject } from "../reject.js";
+import { maybeExitScc } from "../precision/scc.js";
 
 /** kernel: BPF_COMPLEXITY_LIMIT_JMP_SEQ */
 export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
@@ -33,11 +34,12 @@ export function popStack(env: VerifierEnv, popLog: boolean): boolean {
 }
 
 /** kernel: bpf_update_branch_counts — a path ended: walk up the parents whose branches are all done. */
-export function updateBranchCounts(_env: VerifierEnv, st: VerifierState | null): void {
+export function updateBranchCounts(env: VerifierEnv, st: VerifierState | null): void {
   let s = st;
   while (s) {
     const br = --s.branches;
     if (br > 0) break;
+    maybeExitScc(env, s);
     s = s.parent;
   }
 }

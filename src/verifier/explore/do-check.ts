@@ -9,6 +9,7 @@ import { isStateVisited } from "./states.js";
 import { doCheckInsn, INSN_IDX_UPDATED, PROCESS_BPF_EXIT } from "../ops/dispatch.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
+import { pushJmpHistoryEntry } from "../precision/backtrack-insn.js";
 
 /** kernel: BPF_COMPLEXITY_LIMIT_INSNS */
 export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
@@ -65,6 +66,7 @@ export function doCheck(env: VerifierEnv): void {
 
   for (;;) {
     const state = env.curState;
+    env.prec.curHistEnt = null;
     env.prevInsnIdx = prevInsnIdx;
     if (env.insnIdx >= insns.length) {
       reject(env, "EFAULT", `invalid insn idx ${env.insnIdx} insn_cnt ${insns.length}\n`);
@@ -135,6 +137,6 @@ export function doCheck(env: VerifierEnv): void {
 /** kernel: bpf_push_jmp_history (flags 0): remember a jump point for precision backtracking. */
 export function pushJmpHistory(env: VerifierEnv, flags = 0, spi = 0, frame = 0, linkedRegs = 0n): void {
   const st = env.curState;
-  st.jmpHistory.push({ idx: env.insnIdx, prevIdx: env.prevInsnIdx, frame, spi, flags, linkedRegs });
+  pushJmpHistoryEntry(env, st, flags, spi, frame, linkedRegs);
   if (st.jmpHistory.length > 1_000_000) verifierBug(env, "jmp history too long");
 }

@@ -9,7 +9,9 @@ import { copyVerifierState } from "../state/func.js";
 import { newReg, markRegUnknownImprecise } from "../state/reg.js";
 import type { Cnum, Tnum } from "../state/scalar-bridge.js";
 import { printVerifierState } from "../log/print-state.js";
-import { verboseLinfo } from "./do-check.js";
+import { verboseLinfo, pushJmpHistory } from "./do-check.js";
+import { markAllScalarsImprecise, propagatePrecision } from "../precision/mark.js";
+import { addSccBackedge, incompleteReadMarks, maybeEnterScc } from "../precision/scc.js";
 import { reject } from "../reject.js";
 import { iterActiveDepthsDiffer, loopEntryVerdict } from "../control/loop-states.js";
 
@@ -40,7 +42,10 @@ class IdMap {
   checkScalar(oldId: number, curId: number): boolean {
     if (!oldId) return true;
     const cur = curId ? curId : ++this.tmpIdGen;
-    return this.check(oldId, cur);
+    if (!this.check(oldId, cur)) return false;
+    // r3 = r2 + K links r3 to r2's base id: the base ids must map consistently too.
+    if (oldId & BPF_ADD_CONST) return this.check(oldId & ~BPF_ADD_CONST, cur & ~BPF_ADD_CONST);
+    return true;
   }
 }
 
@@ -261,16 +266,8 @@ function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
 }
 
 function updatePeakStates(env: VerifierEnv): void {
-  const cur = env.exploredStatesSize + env.freeListSize;
+  const cur = env.exploredStatesSize + env.freeListSize + env.prec.numBackedges;
   if (cur > env.peakStates) env.peakStates = cur;
-}
-
-/** kernel: mark_all_scalars_imprecise */
-function markAllScalarsImprecise(st: VerifierState): void {
-  for (const f of st.frame) {
-    for (const r of f.regs) if (r.type === "SCALAR_VALUE") r.precise = false;
-    for (const s of f.stack) if (s.slotType[BPF_REG_SIZE - 1] === STACK_SPILL && s.spilledPtr.type === "SCALAR_VALUE") s.spilledPtr.precise = false;
-  }
 }
 
 /**
@@ -315,8 +312,22 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
         continue;
       }
     }
-    if (loopHit || statesEqual(env, sl.state, cur, "NOT_EXACT")) {
+    // A checkpoint in a loop whose exits are not all explored has incomplete
+    // precision marks: compare as if every scalar were precise.
+    const loop = loopHit || (!env.precisionConservative && incompleteReadMarks(env, sl.state));
+    if (loopHit || statesEqual(env, sl.state, cur, loop ? "RANGE_WITHIN" : "NOT_EXACT")) {
       sl.hitCnt++;
+      if (!env.precisionConservative) {
+        // What the old state needed precise, the current path's parents need too.
+        if (env.insnAux[env.insnIdx]!.jmpPoint) pushJmpHistory(env);
+        propagatePrecision(env, sl.state, cur, null);
+        if (loop) {
+          const backedge = copyVerifierState(cur);
+          backedge.equalState = sl.state;
+          backedge.insnIdx = insnIdx;
+          addSccBackedge(env, sl.state, backedge);
+        }
+      }
       return true;
     }
     missed(env, list, sl, addNewState, insnIdx);
@@ -332,7 +343,8 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
   if (!env.precisionConservative) markAllScalarsImprecise(cur);
   const saved = copyVerifierState(cur);
   saved.insnIdx = insnIdx;
-  saved.jmpHistory = [];
+  // The checkpoint keeps the history that led to it: backtracking walks it (kernel: copy, then clear cur's).
+  if (!env.precisionConservative) maybeEnterScc(env, saved);
   cur.parent = saved;
   cur.firstInsnIdx = insnIdx;
   cur.dfsDepth = saved.dfsDepth + 1;
