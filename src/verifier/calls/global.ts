@@ -17,7 +17,6 @@ import { processBpfExitFull } from "../ops/exit.js";
 import type { InsnResult } from "../ops/dispatch.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { reject, type Errno } from "../reject.js";
-import { verifierBug } from "../bug.js";
 import { notModelled } from "../not-modelled.js";
 import { BPF_LOG_LEVEL } from "../log/vlog.js";
 import { progTypeByName } from "../../kernel/progtypes/index.js";
@@ -54,7 +53,8 @@ export function subprogFuncTypeId(env: VerifierEnv, subprog: number): number {
 
 function argsInput(env: VerifierEnv): BtfArgsInput {
   const btf = env.progBtf;
-  if (!btf) return verifierBug(env, "func_info undefined");
+  // func_info comes with the program's BTF; a caller that did not hand it over cannot be judged
+  if (!btf) return notModelled("subprogram BTF signatures without the program's BTF (env.progBtf)");
   let progType = env.input.progType;
   if (progType === "BPF_PROG_TYPE_EXT") notModelled("freplace target program types");
   return {
@@ -87,7 +87,7 @@ export function prepareFuncArgs(env: VerifierEnv, subprog: number): Errno | null
 /** kernel: subprog_returns_void */
 export function subprogReturnsVoid(env: VerifierEnv, subprog: number): boolean {
   const btf = env.progBtf;
-  if (!btf) return false;
+  if (!btf) return notModelled("subprogram BTF signatures without the program's BTF (env.progBtf)");
   return btfFuncReturnsVoid(btf, subprogFuncTypeId(env, subprog));
 }
 
@@ -255,7 +255,8 @@ function funcArgMatch(env: VerifierEnv, subprog: number, regs: RegState[]): Errn
 
 /** kernel: btf_check_subprog_call — null when the arguments match the callee's BTF. */
 export function btfCheckSubprogCall(env: VerifierEnv, subprog: number, regs: RegState[]): Errno | null {
-  if (env.input.funcInfo.length === 0 || !env.progBtf) return "EINVAL";
+  if (env.input.funcInfo.length === 0) return "EINVAL";
+  if (!env.progBtf) notModelled("subprogram BTF signatures without the program's BTF (env.progBtf)");
   if (!subprogFuncTypeId(env, subprog)) return "EFAULT";
   const a = aux(env, subprog);
   if (a.unreliable) return "EINVAL";
