@@ -24,6 +24,7 @@ import { hasFlag, isSpecial } from "./meta.js";
 import { REG2BTF_STRUCT, isRcuReg, isTrustedReg, regIsReferenced } from "./refs.js";
 import { checkKfArgPtrToBtfId } from "./args/btf-id.js";
 import { checkKfuncMemSizeReg, checkMemReg } from "./args/mem.js";
+import { processIterArg } from "./families/iter.js";
 
 const MAX_BPF_FUNC_ARGS = 12;
 const MAX_BPF_FUNC_REG_ARGS = 5;
@@ -107,6 +108,28 @@ function checkFuncArgRegOff(env: VerifierEnv, reg: RegState, arg: string, base: 
   env.checkPtrOffReg(reg, arg, false);
 }
 
+/**
+ * kernel: `reg->map_ptr != NULL` — map_ptr shares a union with the other pointer
+ * kinds' payload, so a BTF pointer (btf), memory (mem_size), a packet (range) or a
+ * callback (subprogno) also passes and is then checked as a `struct bpf_map` pointer.
+ */
+function mapPtrAliasSet(reg: RegState): boolean {
+  switch (reg.type) {
+    case "CONST_PTR_TO_MAP": case "PTR_TO_MAP_VALUE": case "PTR_TO_MAP_KEY": case "PTR_TO_INSN":
+      return reg.map !== null;
+    case "PTR_TO_BTF_ID":
+      return reg.btf !== null;
+    case "PTR_TO_MEM": case "PTR_TO_BUF":
+      return reg.memSize !== 0;
+    case "PTR_TO_PACKET": case "PTR_TO_PACKET_META": case "PTR_TO_PACKET_END":
+      return reg.range !== 0;
+    case "PTR_TO_FUNC":
+      return reg.subprogno !== 0;
+    default:
+      return false;
+  }
+}
+
 /** kernel: check_kfunc_args — kernel objects must be trusted (KF_RCU: or RCU-protected). */
 function trustGate(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, arg: string): void {
   if (isTrustedReg(env, reg)) return;
@@ -183,7 +206,7 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
       case "KF_ARG_PTR_TO_NULL":
         continue;
       case "KF_ARG_PTR_TO_MAP":
-        if (!reg.map) reject(env, "EINVAL", `pointer in ${arg} isn't map pointer\n`);
+        if (!mapPtrAliasSet(reg)) reject(env, "EINVAL", `pointer in ${arg} isn't map pointer\n`);
         // only a bpf_wq/bpf_task_work argument sets it before, and those are not modelled
         if (meta.map) notModelled("kfunc __map arguments paired with a workqueue/task_work");
         meta.map = reg.map;
@@ -245,6 +268,10 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
       case "KF_ARG_PTR_TO_CALLBACK":
         if (reg.type !== "PTR_TO_FUNC") reject(env, "EINVAL", `${arg} expected pointer to func\n`);
         meta.subprogno = reg.subprogno;
+        break;
+      case "KF_ARG_PTR_TO_ITER":
+        if (isSpecial(meta, "KF_bpf_iter_css_task_new")) notModelled("css_task_iter allowlist");
+        processIterArg(env, meta, reg, arg, i, env.insnIdx);
         break;
       default:
         notModelled(`kfunc argument kind ${kind}`);

@@ -20,6 +20,7 @@ import type { KfuncCallMeta } from "./meta.js";
 import { fetchKfuncArgMeta, hasFlag, isSpecial } from "./meta.js";
 import { acquireReference, inRcuCs, invalidateRcuProtectedRefs, regIsReferenced, releaseReference } from "./refs.js";
 import { checkKfuncArgs } from "./args.js";
+import { iterIsRcu, processIterNextCall } from "./families/iter.js";
 
 const NEXT: InsnResult = { code: 0, printState: false };
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
@@ -116,6 +117,8 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   for (const r of f.stackArgRegs) markRegNotInit(r, env.bpfCapable);
 
   setReturnReg(env, meta, insnIdx);
+  if (meta.proto.args.length > 5) notModelled("kfunc stack arguments (caller stack_arg_cnt)");
+  if (hasFlag(meta, "KF_ITER_NEXT")) processIterNextCall(env, meta, insnIdx);
   return NEXT;
 }
 
@@ -181,7 +184,7 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
       r0.type = "PTR_TO_BTF_ID";
       if (isSpecial(meta, "KF_bpf_get_kmem_cache")) r0.flags = PTR_UNTRUSTED;
       else if (hasFlag(meta, "KF_RCU_PROTECTED")) r0.flags = MEM_RCU;
-      else if (hasFlag(meta, "KF_ITER_NEXT")) return notModelled("iterator next results");
+      else if (hasFlag(meta, "KF_ITER_NEXT") && iterIsRcu(env, meta)) r0.flags = MEM_RCU;
       else r0.flags = PTR_TRUSTED;
       r0.btf = meta.btfRef;
       r0.btfId = ptrId;

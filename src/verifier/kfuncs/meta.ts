@@ -65,6 +65,8 @@ export interface KfuncCallMeta {
   /** KF_ARG_PTR_TO_MAP: the map passed (kernel: meta->map). */
   map: MapInfo | null;
   mapUid: number;
+  /** The iterator argument's first slot (kernel: meta->iter). */
+  iter: { spi: number; frameno: number } | null;
   /** bpf_cast_to_kern_ctx: the kernel context struct (vmlinux id). */
   retBtfId: number;
   refObj: { id: number; parentId: number; cnt: number };
@@ -144,6 +146,7 @@ export function fetchKfuncArgMeta(env: VerifierEnv, insn: RawInsn): KfuncCallMet
     map: null,
     mapUid: 0,
     retBtfId: 0,
+    iter: null,
     refObj: { id: 0, parentId: 0, cnt: 0 },
   };
 }
