@@ -256,7 +256,11 @@ function funcArgMatch(env: VerifierEnv, subprog: number, regs: RegState[]): Errn
 /** kernel: btf_check_subprog_call — null when the arguments match the callee's BTF. */
 export function btfCheckSubprogCall(env: VerifierEnv, subprog: number, regs: RegState[]): Errno | null {
   if (env.input.funcInfo.length === 0) return "EINVAL";
-  if (!env.progBtf) notModelled("subprogram BTF signatures without the program's BTF (env.progBtf)");
+  if (!env.progBtf) {
+    // static callees only learn whether their BTF is reliable: without it they stay callable as before
+    if (!env.subprogs[subprog]!.isGlobal) return "EINVAL";
+    notModelled("subprogram BTF signatures without the program's BTF (env.progBtf)");
+  }
   if (!subprogFuncTypeId(env, subprog)) return "EFAULT";
   const a = aux(env, subprog);
   if (a.unreliable) return "EINVAL";
