@@ -55,3 +55,12 @@ test("iterators: registered ctx_arg_info (kernel/bpf/map_iter.c, task_iter.c)", 
   // meta has no registered type: a trusted pointer, iterator args being trusted.
   assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_ITER", "task", 0).btfId, btf.findByNameKind("bpf_iter_meta", "STRUCT"));
 });
+
+test("tp_btf: trusted args, raw_tp_null_args marks sched_pi_setprio's pi_task nullable", () => {
+  // include/trace/events/sched.h: sched_pi_setprio(struct task_struct *tsk, struct task_struct *pi_task)
+  const tsk = run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", "sched_pi_setprio", 0);
+  assert.equal(tsk.regFlags, PTR_TRUSTED);
+  assert.deepEqual(tsk.lines, [`func 'sched_pi_setprio' arg0 has btf_id ${tsk.btfId} type STRUCT 'task_struct'\n`]);
+  assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", "sched_pi_setprio", 8).regFlags, PTR_TRUSTED | PTR_MAYBE_NULL);
+  assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", "sched_pi_setprio", 16).ok, false);
+});

@@ -7,13 +7,13 @@
 //
 // Not modelled (NotModelled, never a verdict): targets in BPF programs
 // (tgt_prog: btf_translate_to_vmlinux), iterators and struct_ops
-// (ctx_arg_info), module BTFs, and tp_btf pointer arguments (the
-// raw_tp_null_args table).
+// (ctx_arg_info of targets not in the table below), module BTFs.
 import type { Btf, BtfFuncProto, BtfParam } from "../../btf/index.js";
 import { btfTypeStr, findMemberDeep, skipModsAndTypedefs } from "../../btf/index.js";
 import { PTR_TRUSTED, PTR_MAYBE_NULL, MEM_USER, MEM_PERCPU, MEM_RDONLY } from "../state/reg-type.js";
 import type { BaseRegType } from "../state/reg-type.js";
 import { notModelled } from "../not-modelled.js";
+import { RAW_TP_NULL_ARGS } from "./raw-tp-null-args.js";
 
 const MAX_BPF_FUNC_REG_ARGS = 5;
 /** kernel: MAX_ERRNO */
@@ -238,7 +238,15 @@ export function btfCtxAccess(btf: Btf, fn: AttachFunc, progType: string, attach:
   if (infoArg) return { ok: true, regType: "PTR_TO_BTF_ID", regFlags: infoArg.arg.flags, btfId: pointee };
   let flags = argsTrusted(progType, attach, fn) ? PTR_TRUSTED : 0;
   if (arg < nrArgs && params[arg]!.name.endsWith("__nullable")) flags |= PTR_MAYBE_NULL;
-  if (attach === "BPF_TRACE_RAW_TP") return notModelled("tp_btf pointer arguments (raw_tp_null_args)");
+  let errPtr = false;
+  if (attach === "BPF_TRACE_RAW_TP") {
+    // Tracepoints known to pass NULL or ERR_PTR in some argument (vmlinux only: module targets are NotModelled).
+    const mask = RAW_TP_NULL_ARGS[tname];
+    if (mask !== undefined) {
+      if ((mask >> (arg * 4)) & 1) flags |= PTR_MAYBE_NULL;
+      if ((mask >> (arg * 4)) & 2) errPtr = true;
+    }
+  }
   // btf_type_tag_walk: user/percpu type tags between the pointer and the struct.
   let id = ptr.kind === "PTR" ? ptr.type : 0;
   let tags = 0;
@@ -257,6 +265,11 @@ export function btfCtxAccess(btf: Btf, fn: AttachFunc, progType: string, attach:
   }
   const st = btf.type(id);
   log(`func '${tname}' arg${arg} has btf_id ${id} type ${btfTypeStr(btf, id)} '${st.name}'\n`);
+  if (errPtr) {
+    // The kernel's message has no newline.
+    log(`marking pointer arg${arg} as scalar as it may encode error`);
+    return scalar;
+  }
   return { ok: true, regType: "PTR_TO_BTF_ID", regFlags: flags | tags, btfId: id };
 }
 
