@@ -38,7 +38,11 @@ export function checkFuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   const argErr = btfCheckSubprogCall(env, subprog, caller.regs);
   if (argErr === "EFAULT") reject(env, "EFAULT", "");
   if (env.subprogs[subprog]!.isGlobal) {
-    return checkGlobalFuncCall(env, subprog, caller, argErr, (regs) => clearCallerSavedRegs(env, regs));
+    // a global callee consumes the outgoing stack args like any call (kernel: invalidate_outgoing_stack_args)
+    return checkGlobalFuncCall(env, subprog, caller, argErr, (regs) => {
+      clearCallerSavedRegs(env, regs);
+      invalidateOutgoingStackArgs(env, caller);
+    });
   }
   noteOutgoingStackArgs(env, caller.subprogno, inStackArgCnt(env.subprogs[subprog]!));
 

@@ -72,6 +72,19 @@ export function checkOutgoingStackArgs(env: VerifierEnv, caller: FuncState, narg
   }
 }
 
+/**
+ * kernel: bpf_for_each_spilled_stack_arg — the frame's initialized outgoing
+ * slots. bpf_for_each_reg_in_vstate visits them after the registers and
+ * spills, so whatever invalidates registers (release_reference, packet
+ * pointer clearing, NULL propagation, RCU) reaches stored arguments too.
+ */
+export function forEachStackArgReg(f: FuncState, fn: (reg: RegState) => void): void {
+  for (let i = 0; i < f.outStackArgCnt; i++) {
+    const r = f.stackArgRegs[i]!;
+    if (r.type !== "NOT_INIT") fn(r);
+  }
+}
+
 /** kernel: invalidate_outgoing_stack_args — after any call the outgoing slots are spent. */
 export function invalidateOutgoingStackArgs(env: VerifierEnv, f: FuncState): void {
   for (let i = 0; i < f.outStackArgCnt; i++) markRegNotInit(f.stackArgRegs[i]!, env.bpfCapable);
