@@ -15,6 +15,8 @@ import { clearAllPktPointers } from "../packet/index.js";
 import { pushStack } from "../explore/branches.js";
 import { processBpfExitFull } from "../ops/exit.js";
 import type { InsnResult } from "../ops/dispatch.js";
+import { curFrame } from "../state/func.js";
+import { checkOutgoingStackArgs, funcArgName, getFuncArgReg, inStackArgCnt } from "../stackargs/index.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { reject, type Errno } from "../reject.js";
 import { notModelled } from "../not-modelled.js";
@@ -197,25 +199,27 @@ function checkBtfIdArg(env: VerifierEnv, reg: RegState, regno: number, argFlags:
 
 /** kernel: btf_check_func_arg_match */
 function funcArgMatch(env: VerifierEnv, subprog: number, regs: RegState[]): Errno | null {
+  const caller = curFrame(env.curState);
   const err = prepareFuncArgs(env, subprog);
   if (err) {
-    if (env.subprogs[subprog]!.stackArgCnt > 0) notModelled("stack arguments (R11)");
+    if (inStackArgCnt(env.subprogs[subprog]!) > 0) checkOutgoingStackArgs(env, caller, env.subprogs[subprog]!.argCnt);
     return err;
   }
   const a = aux(env, subprog);
-  if (a.argCnt > MAX_BPF_FUNC_REG_ARGS) notModelled("stack arguments (R11)");
+  checkOutgoingStackArgs(env, caller, a.argCnt);
   try {
     for (let i = 0; i < a.argCnt; i++) {
       const regno = i + 1;
-      const reg = regs[regno]!;
+      const name = funcArgName(i);
+      const reg = getFuncArgReg(caller, regs, i);
       const arg = a.args[i]!;
       switch (arg.type) {
         case "ARG_ANYTHING":
-          if (reg.type !== "SCALAR_VALUE") fail(env, "EINVAL", `R${regno} is not a scalar\n`);
+          if (reg.type !== "SCALAR_VALUE") fail(env, "EINVAL", `${name} is not a scalar\n`);
           break;
         case "ARG_PTR_TO_CTX":
           asArgCheck(() => env.checkFuncArgRegOff(reg, regno, "ARG_PTR_TO_CTX"));
-          if (reg.type !== "PTR_TO_CTX") fail(env, "EINVAL", `R${regno} expects pointer to ctx\n`);
+          if (reg.type !== "PTR_TO_CTX") fail(env, "EINVAL", `${name} expects pointer to ctx\n`);
           break;
         case "ARG_PTR_TO_MEM": {
           // anything goes for untrusted (read-only, probe-read) memory
