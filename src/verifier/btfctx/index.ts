@@ -5,3 +5,4 @@
 export { checkPtrToBtfAccess, checkPtrToMapAccess } from "./ptr-access.js";
 export { attachFunc, attachReturnType, attachReturnsVoid, lsmRetvalRange, programReturnsVoid, BOOL_LSM_HOOKS } from "./attach.js";
 export { btfOf, btfIsKernel, btfTypeNamerFor } from "./btf-of.js";
+export { canBeSleepable, checkAttachBtfId, type AttachCheckInput } from "./check-attach.js";
