@@ -21,6 +21,8 @@ import { fetchKfuncArgMeta, hasFlag, isSpecial } from "./meta.js";
 import { acquireReference, inRcuCs, invalidateRcuProtectedRefs, regIsReferenced, releaseReference } from "./refs.js";
 import { checkKfuncArgs } from "./args.js";
 import { iterIsRcu, processIterNextCall } from "./families/iter.js";
+import { checkThrowCookie } from "./families/throw.js";
+import { processBpfExitFull } from "../ops/exit.js";
 
 const NEXT: InsnResult = { code: 0, printState: false };
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
@@ -57,7 +59,6 @@ const NOT_MODELLED_SLOTS: Record<string, string> = {
   KF_bpf_wq_set_callback: "bpf_wq callbacks",
   KF_bpf_task_work_schedule_signal: "bpf_task_work callbacks",
   KF_bpf_task_work_schedule_resume: "bpf_task_work callbacks",
-  KF_bpf_throw: "bpf_throw (exceptions)",
   KF_bpf_xdp_pull_data: "bpf_xdp_pull_data (packet pointer invalidation)",
 };
 
@@ -107,6 +108,8 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
     reject(env, "EACCES", `kernel func ${meta.name} requires RCU critical section protection\n`);
   }
   if (meta.releaseRegno) releaseR1(env);
+  const isThrow = isSpecial(meta, "KF_bpf_throw");
+  if (isThrow) checkThrowCookie(env);
 
   const f = curFrame(st);
   for (const r of CALLER_SAVED) {
@@ -119,6 +122,7 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   setReturnReg(env, meta, insnIdx);
   if (meta.proto.args.length > 5) notModelled("kfunc stack arguments (caller stack_arg_cnt)");
   if (hasFlag(meta, "KF_ITER_NEXT")) processIterNextCall(env, meta, insnIdx);
+  if (isThrow) return processBpfExitFull(env, true);
   return NEXT;
 }
 
