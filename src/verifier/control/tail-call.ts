@@ -10,6 +10,7 @@ import { curFrame } from "../state/func.js";
 import { markRegUnknown } from "../state/reg.js";
 import { tnumIsConst } from "../state/scalar-bridge.js";
 import { pushStack } from "../explore/branches.js";
+import { clearAllPktPointers } from "../packet/index.js";
 import { checkResourceLeak } from "../ops/exit.js";
 import { reject, Reject } from "../reject.js";
 import type { InsnResult } from "../ops/dispatch.js";
@@ -62,6 +63,8 @@ export function tailCallAfterHelper(env: VerifierEnv, funcId: number): InsnResul
   if (frame.inCallbackFn) reject(env, "EINVAL", "cannot tail call within callback\n");
   env.markRegScratched(0);
   pushStack(env, env.insnIdx + 1, env.insnIdx, false);
+  // The callee may have changed the packet: pointers into it are stale on return.
+  clearAllPktPointers(env);
   markRegUnknown(frame.regs[0]!, env.bpfCapable);
   env.prepareFuncExit();
   return { code: 2 /* INSN_IDX_UPDATED */, printState: false };
