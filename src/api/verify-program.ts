@@ -13,6 +13,7 @@ import { kernelBtfCheckFuncs, type Btf } from "../btf/index.js";
 import { loadProfile, makeProfile, type Profile } from "../kernel/profile.js";
 import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/index.js";
 import { makeKfuncTarget } from "../verifier/kfuncs/meta.js";
+import { btfTypeNamerFor, checkAttachBtfId } from "../verifier/btfctx/index.js";
 
 /** Our bit for a kernel type-flag name (kernel: BIT(n + BPF_BASE_TYPE_BITS)). */
 function flagBits(names: readonly string[]): number {
@@ -156,12 +157,15 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
       }),
       ...prePassFactsFromBtf(btf, input.funcInfo),
       printInsn,
+      checkAttachBtfId: () => checkAttachBtfId(input, profile.vmlinuxBtf),
     },
     setup: (env) => {
       env.helperLookup = helperLookupFor(prog);
       env.kfuncTarget = makeKfuncTarget(profile, (off) => prog.fdArray[off] || undefined);
       // kernel: env->prog->aux->arena is set when the program uses an arena map.
       env.hasArena = input.maps.some((m) => m.type === "BPF_MAP_TYPE_ARENA");
+      // PTR_TO_BTF_ID registers print their pointee type name (kernel: print_reg_state).
+      env.btfTypeNamer = btfTypeNamerFor(env);
       // Subprogram names and linkage come from func_info's FUNC types (kernel: bpf_check_btf_info).
       if (btf) {
         for (const fi of prog.funcInfo) {

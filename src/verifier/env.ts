@@ -39,6 +39,11 @@ import { checkLdAbs as checkLdAbsImpl } from "./control/ld-abs.js";
 import { helperTailCallCase, tailCallMapCompat } from "./control/tail-call.js";
 import { checkKfuncCall as checkKfuncCallImpl, kfuncSpinAllowed as kfuncSpinAllowedImpl } from "./kfuncs/call.js";
 import type { KfuncTarget } from "./kfuncs/meta.js";
+import { isTrustedReg as kfuncIsTrustedReg } from "./kfuncs/refs.js";
+import {
+  attachReturnType as btfAttachReturnType, attachReturnsVoid as btfAttachReturnsVoid, checkPtrToBtfAccess as btfCheckPtrToBtfAccess,
+  checkPtrToMapAccess as btfCheckPtrToMapAccess, lsmRetvalRange as btfLsmRetvalRange, programReturnsVoid as btfProgramReturnsVoid,
+} from "./btfctx/index.js";
 import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
@@ -265,11 +270,11 @@ export class VerifierEnv {
   checkTpBufferAccess(reg: RegState, argName: string, off: number, size: number): void {
     pktCheckTpBufferAccess(this, reg, argName, off, size);
   }
-  checkPtrToBtfAccess(_reg: RegState, _argName: string, _off: number, _size: number, _isWrite: boolean, _valueRegno: number): void {
-    notModelled("BTF object access");
+  checkPtrToBtfAccess(reg: RegState, argName: string, off: number, size: number, isWrite: boolean, valueRegno: number): void {
+    btfCheckPtrToBtfAccess(this, reg, argName, off, size, isWrite, valueRegno);
   }
-  checkPtrToMapAccess(_reg: RegState, _argName: string, _off: number, _size: number, _isWrite: boolean, _valueRegno: number): void {
-    notModelled("map object access");
+  checkPtrToMapAccess(reg: RegState, argName: string, off: number, size: number, isWrite: boolean, valueRegno: number): void {
+    btfCheckPtrToMapAccess(this, reg, argName, off, size, isWrite, valueRegno);
   }
   checkBufferAccess(reg: RegState, argName: string, off: number, size: number, rdonly: boolean): void {
     pktCheckBufferAccess(this, reg, argName, off, size, rdonly);
@@ -277,8 +282,8 @@ export class VerifierEnv {
   destroyDynptrSlot(_state: FuncState, _spi: number): void {
     notModelled("dynptr stack slots");
   }
-  isTrustedReg(_reg: RegState): boolean {
-    return notModelled("trusted BTF pointers");
+  isTrustedReg(reg: RegState): boolean {
+    return kfuncIsTrustedReg(this, reg);
   }
   isPktPtrBranchTaken(r1: RegState, r2: RegState, op: number): number {
     return pktIsPktPtrBranchTaken(r1, r2, op);
@@ -434,22 +439,18 @@ export class VerifierEnv {
     prepareFuncExitImpl(this);
   }
   programReturnsVoid(): boolean {
-    const t = this.input.progType;
-    if (t === "BPF_PROG_TYPE_LSM" || t === "BPF_PROG_TYPE_STRUCT_OPS" || t === "BPF_PROG_TYPE_EXT") {
-      return notModelled(`return type of ${t} attach targets`);
-    }
-    return false;
+    return btfProgramReturnsVoid(this);
   }
   subprogReturnsVoid(subprog: number): boolean {
     return subprogReturnsVoidImpl(this, subprog);
   }
   attachReturnType(): boolean {
-    return notModelled("struct_ops attach targets");
+    return btfAttachReturnType(this);
   }
   attachReturnsVoid(): boolean {
-    return notModelled("LSM attach targets");
+    return btfAttachReturnsVoid(this);
   }
   lsmRetvalRange(): RetvalRange | null {
-    return notModelled("LSM return value ranges");
+    return btfLsmRetvalRange(this);
   }
 }
