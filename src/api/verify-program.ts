@@ -166,6 +166,9 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
       env.hasArena = input.maps.some((m) => m.type === "BPF_MAP_TYPE_ARENA");
       // PTR_TO_BTF_ID registers print their pointee type name (kernel: print_reg_state).
       env.btfTypeNamer = btfTypeNamerFor(env);
+      // Global subprogram signatures read the program's BTF; arg:trusted/untrusted the kernel's.
+      env.progBtf = btf ?? null;
+      env.vmlinuxBtf = () => profile.vmlinuxBtf;
       // Subprogram names and linkage come from func_info's FUNC types (kernel: bpf_check_btf_info).
       if (btf) {
         for (const fi of prog.funcInfo) {
