@@ -26,6 +26,7 @@ import { checkKfArgPtrToBtfId } from "./args/btf-id.js";
 import { checkKfuncMemSizeReg, checkMemReg } from "./args/mem.js";
 import { processIterArg } from "./families/iter.js";
 import { processIrqFlag } from "./families/irq.js";
+import { checkArgConstStr } from "./args/const-str.js";
 
 const MAX_BPF_FUNC_ARGS = 12;
 const MAX_BPF_FUNC_REG_ARGS = 5;
@@ -273,6 +274,10 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
       case "KF_ARG_PTR_TO_ITER":
         if (isSpecial(meta, "KF_bpf_iter_css_task_new")) notModelled("css_task_iter allowlist");
         processIterArg(env, meta, reg, arg, i, env.insnIdx);
+        break;
+      case "KF_ARG_PTR_TO_CONST_STR":
+        if (reg.type !== "PTR_TO_MAP_VALUE") reject(env, "EINVAL", `${arg} doesn't point to a const string\n`);
+        checkArgConstStr(env, reg, arg);
         break;
       case "KF_ARG_PTR_TO_IRQ_FLAG":
         if (reg.type !== "PTR_TO_STACK") reject(env, "EINVAL", `${arg} doesn't point to an irq flag on stack\n`);
