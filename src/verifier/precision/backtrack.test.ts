@@ -14,7 +14,7 @@ import {
   btIsFrameRegSet, btIsFrameSlotSet, btReset, btSetFrameReg, btSyncLinkedRegs, fmtRegMask, fmtStackMask, INSN_F_STACK_ACCESS,
   newPrecisionEnv, unpackLinkedRegs,
 } from "./bt.js";
-import { markChainPrecisionFrom } from "./mark.js";
+import { markChainPrecisionFrom, propagatePrecision } from "./mark.js";
 
 /** Just what backtracking reads from the env; the log collects level-2 lines. */
 function fakeEnv(items: AsmItem[], level = 0): { env: VerifierEnv; log: string[] } {
@@ -167,4 +167,23 @@ test("mark_chain_precision marks the parent's register, not the current state's"
   assert.equal(parent.frame[0]!.regs[R1]!.precise, true);
   assert.equal(parent.frame[0]!.regs[R2]!.precise, false);
   assert.equal(cur.frame[0]!.regs[R0]!.precise, false);
+});
+
+test("propagate_precision lists the old state's precise scalars as the kernel prints them", () => {
+  const { env, log } = fakeEnv([asm.mov64.imm(R1, 1), asm.exit()], 2);
+  const old = state(0, 1, []);
+  const f = old.frame[0]!;
+  f.regs[R1]!.type = "SCALAR_VALUE";
+  f.regs[R1]!.precise = true;
+  f.regs[R3]!.type = "SCALAR_VALUE";
+  f.allocatedStack = 16;
+  while (f.stack.length < 2) f.stack.push({ spilledPtr: { ...f.regs[R3]! }, slotType: [0, 0, 0, 0, 0, 0, 0, 0] });
+  f.stack[1] = { spilledPtr: { ...f.regs[R1]! }, slotType: [1, 1, 1, 1, 1, 1, 1, 1] };
+  // A current state with no history: everything is asked of insn 0 (r1 = 1) and the root state.
+  const cur = state(0, 1, []);
+  cur.frame[0]!.regs[R1]!.type = "SCALAR_VALUE";
+  env.prec.bt.frame = 0;
+  const before = log.length;
+  propagatePrecision(env, old, cur, null);
+  assert.equal(log.slice(before, before + 3).join(""), "frame 0: propagating r1,fp-16\n");
 });
