@@ -25,6 +25,8 @@ import { REG2BTF_STRUCT, isRcuReg, isTrustedReg, regIsReferenced } from "./refs.
 import { checkKfArgPtrToBtfId } from "./args/btf-id.js";
 import { checkKfuncMemSizeReg, checkMemReg } from "./args/mem.js";
 import { processIterArg } from "./families/iter.js";
+import { checkOutgoingStackArgs, getFuncArgReg } from "../stackargs/index.js";
+import { markStackArgPrecision } from "../stackargs/precision.js";
 import { processIrqFlag } from "./families/irq.js";
 import { checkArgConstStr } from "./args/const-str.js";
 
@@ -139,15 +141,22 @@ function trustGate(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, arg: st
   if (!isRcuReg(reg)) reject(env, "EINVAL", `${arg} must be a rcu pointer\n`);
 }
 
+/** kernel: mark_chain_precision, or mark_stack_arg_precision for an argument passed on the stack (regno -1). */
+export function markArgPrecision(env: VerifierEnv, regno: number, argIdx: number): void {
+  if (regno < 0) markStackArgPrecision(env, argIdx);
+  else env.markChainPrecision(regno);
+}
+
 /** kernel: check_kfunc_args, scalar parameters */
 function checkScalarArg(env: VerifierEnv, meta: KfuncCallMeta, a: KfuncArgProto, regno: number, reg: RegState): void {
+  const idx = a.index;
   const arg = a.where;
   if (reg.type !== "SCALAR_VALUE") reject(env, "EINVAL", `${arg} is not a scalar\n`);
   const bufSize = a.kind === "scalar_buf_size";
   if (a.kind === "scalar_const") {
     if (meta.argConstant.found) verifierBug(env, "only one constant argument permitted");
     if (!tnumIsConst(reg.varOff)) reject(env, "EINVAL", `${arg} must be a known constant\n`);
-    env.markChainPrecision(regno);
+    markArgPrecision(env, regno, idx);
     meta.argConstant = { found: true, value: reg.varOff.value };
   } else if (bufSize && a.name === "rdonly_buf_size") {
     meta.r0Rdonly = true;
@@ -157,7 +166,7 @@ function checkScalarArg(env: VerifierEnv, meta: KfuncCallMeta, a: KfuncArgProto,
   if (!tnumIsConst(reg.varOff)) reject(env, "EINVAL", `${arg} is not a const\n`);
   if (reg.varOff.value > U32_MAX) reject(env, "EINVAL", `${arg} rdonly/rdwr_buf_size exceeds u32 max\n`);
   meta.r0Size = Number(reg.varOff.value);
-  env.markChainPrecision(regno);
+  markArgPrecision(env, regno, idx);
 }
 
 /** kernel: check_kfunc_args */
@@ -165,16 +174,20 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
   const args = meta.proto.args;
   const nargs = args.length;
   if (nargs > MAX_BPF_FUNC_ARGS) reject(env, "EINVAL", `Function ${meta.name} has ${nargs} > ${MAX_BPF_FUNC_ARGS} args\n`);
-  if (nargs > MAX_BPF_FUNC_REG_ARGS) notModelled("kfunc stack arguments (args 6..12)");
-  const regs = curFrame(env.curState).regs;
+  const caller = curFrame(env.curState);
+  const regs = caller.regs;
+  // the x86-64 and arm64 JITs take stack arguments (bpf_jit_supports_stack_args)
+  checkOutgoingStackArgs(env, caller, nargs);
+  const argReg = (i: number): RegState | undefined => (i < nargs ? getFuncArgReg(caller, regs, i) : undefined);
   for (let i = 0; i < nargs; i++) {
     const a = args[i]!;
-    const regno = i + 1;
-    const reg = regs[regno]!;
+    const regno = i < MAX_BPF_FUNC_REG_ARGS ? i + 1 : -1;
+    const reg = argReg(i)!;
     const arg = a.where;
     switch (a.kind) {
       case "prog_aux":
         if (meta.argProg) verifierBug(env, "Only 1 prog->aux argument supported per-kfunc");
+        if (regno < 0) reject(env, "EINVAL", `${arg} prog->aux cannot be a stack argument\n`);
         meta.argProg = true;
         continue;
       case "ignored":
@@ -201,7 +214,7 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
       // kernel: update_ref_obj
       meta.refObj = { id: reg.id, parentId: reg.parentId, cnt: meta.refObj.cnt + 1 };
     }
-    const kind = ptrArgKind(env, meta, a, i, reg, regs[regno + 1]);
+    const kind = ptrArgKind(env, meta, a, i, reg, argReg(i + 1));
     let base: ArgBase = "ARG_DONTCARE";
     let fixedOffOk = true;
     switch (kind) {
@@ -256,9 +269,9 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
         break;
       }
       case "KF_ARG_PTR_TO_MEM_SIZE": {
-        const sizeReg = regs[regno + 1]!;
+        const sizeReg = argReg(i + 1)!;
         const sizeArg = args[i + 1]!;
-        if (!registerIsNull(reg) || !nullable) checkKfuncMemSizeReg(env, reg, sizeReg, arg, regno, sizeArg.where, regno + 1);
+        if (!registerIsNull(reg) || !nullable) checkKfuncMemSizeReg(env, reg, sizeReg, arg, regno, sizeArg.where, i + 1);
         if (matchSuffix(sizeArg.name, "__szk")) {
           if (meta.argConstant.found) verifierBug(env, "only one constant argument permitted");
           if (!tnumIsConst(sizeReg.varOff)) reject(env, "EINVAL", `${sizeArg.where} must be a known constant\n`);

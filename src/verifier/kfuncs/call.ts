@@ -20,6 +20,7 @@ import type { KfuncCallMeta } from "./meta.js";
 import { fetchKfuncArgMeta, hasFlag, isSpecial } from "./meta.js";
 import { acquireReference, inRcuCs, invalidateRcuProtectedRefs, regIsReferenced, releaseReference } from "./refs.js";
 import { checkKfuncArgs } from "./args.js";
+import { MAX_BPF_FUNC_REG_ARGS, invalidateOutgoingStackArgs, noteOutgoingStackArgs } from "../stackargs/index.js";
 import { iterIsRcu, processIterNextCall } from "./families/iter.js";
 import { checkThrowCookie } from "./families/throw.js";
 import { processBpfExitFull } from "../ops/exit.js";
@@ -116,11 +117,10 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
     markRegNotInit(f.regs[r]!, env.bpfCapable);
     f.regs[r]!.subregDef = DEF_NOT_SUBREG;
   }
-  // kernel: invalidate_outgoing_stack_args
-  for (const r of f.stackArgRegs) markRegNotInit(r, env.bpfCapable);
+  invalidateOutgoingStackArgs(env, f);
 
   setReturnReg(env, meta, insnIdx);
-  if (meta.proto.args.length > 5) notModelled("kfunc stack arguments (caller stack_arg_cnt)");
+  noteOutgoingStackArgs(env, f.subprogno, meta.proto.args.length - MAX_BPF_FUNC_REG_ARGS);
   if (hasFlag(meta, "KF_ITER_NEXT")) processIterNextCall(env, meta, insnIdx);
   if (isThrow) return processBpfExitFull(env, true);
   return NEXT;

@@ -10,6 +10,7 @@ import { MEM_ALLOC, MEM_RCU, NON_OWN_REF, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRU
 import { markRegNotInit, markRegUnknown } from "../state/reg.js";
 import { reject } from "../reject.js";
 import { notModelled } from "../not-modelled.js";
+import { forEachStackArgReg } from "../stackargs/index.js";
 
 /** kernel: BPF_REG_TRUSTED_MODIFIERS */
 export const BPF_REG_TRUSTED_MODIFIERS = MEM_ALLOC | PTR_TRUSTED | NON_OWN_REF;
@@ -40,7 +41,7 @@ export function forEachRegInVstate(st: VerifierState, mask: number, fn: (reg: Re
       const s = f.stack[j]!;
       if ((1 << s.slotType[BPF_REG_SIZE - 1]!) & mask) fn(s.spilledPtr, s, f);
     }
-    for (const r of f.stackArgRegs) fn(r, null, f);
+    forEachStackArgReg(f, (r) => fn(r, null, f));
   }
 }
 

@@ -15,6 +15,8 @@ import { checkMapAccess, checkMapAccessType, checkMemRegionAccess } from "../../
 import { checkStackRangeInitialized } from "../../memory/stack.js";
 import { reject, Reject } from "../../reject.js";
 import { notModelled } from "../../not-modelled.js";
+import { MAX_BPF_FUNC_REG_ARGS } from "../../stackargs/index.js";
+import { markStackArgPrecision } from "../../stackargs/precision.js";
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
 
@@ -90,22 +92,23 @@ export function checkMemReg(env: VerifierEnv, reg: RegState, arg: string, regno:
 }
 
 /** kernel: check_mem_size_reg (zero size allowed, as for every kfunc). */
-function checkMemSizeReg(env: VerifierEnv, mem: RegState, size: RegState, memArg: string, memRegno: number, sizeArg: string, sizeRegno: number, isWrite: boolean): void {
+function checkMemSizeReg(env: VerifierEnv, mem: RegState, size: RegState, memArg: string, memRegno: number, sizeArg: string, sizeIdx: number, isWrite: boolean): void {
   if (regSmin(size) < 0n) reject(env, "EACCES", `${sizeArg} min value is negative, either use unsigned or 'var &= const'\n`);
   if (regUmax(size) >= BPF_MAX_VAR_SIZ) reject(env, "EACCES", `${sizeArg} unbounded memory access, use 'var &= const' or 'if (var < const)'\n`);
   checkHelperMemAccess(env, mem, memArg, memRegno, Number(regUmax(size)), isWrite, true);
-  env.markChainPrecision(sizeRegno);
+  if (sizeIdx < MAX_BPF_FUNC_REG_ARGS) env.markChainPrecision(sizeIdx + 1);
+  else markStackArgPrecision(env, sizeIdx);
 }
 
 /**
  * kernel: check_kfunc_mem_size_reg, plus check_kfunc_args' follow-up line
  * "%s and %s memory, len pair leads to invalid memory access" on failure.
  */
-export function checkKfuncMemSizeReg(env: VerifierEnv, mem: RegState, size: RegState, memArg: string, memRegno: number, sizeArg: string, sizeRegno: number): void {
+export function checkKfuncMemSizeReg(env: VerifierEnv, mem: RegState, size: RegState, memArg: string, memRegno: number, sizeArg: string, sizeIdx: number): void {
   try {
     asNotNull(env, mem, () => {
-      checkMemSizeReg(env, mem, size, memArg, memRegno, sizeArg, sizeRegno, false);
-      checkMemSizeReg(env, mem, size, memArg, memRegno, sizeArg, sizeRegno, true);
+      checkMemSizeReg(env, mem, size, memArg, memRegno, sizeArg, sizeIdx, false);
+      checkMemSizeReg(env, mem, size, memArg, memRegno, sizeArg, sizeIdx, true);
     });
   } catch (e) {
     if (e instanceof Reject) {
