@@ -36,7 +36,7 @@ test("kfunc selftests that pass in full, as on the 7.2 kernel", async () => {
 // mem_rdonly_untrusted.c: bpf_rdonly_cast results.
 test("kfunc selftests with gaps: every non-pass is a rule not modelled yet, never a wrong verdict", async () => {
   const rows = await judge(["task_kfunc_failure", "cgrp_kfunc_failure", "cpumask_failure", "verifier_kfunc_prog_types", "mem_rdonly_untrusted",
-    "irq", "exceptions_fail", "verifier_arena", "stream", "iters_testmod", "iters_task_failure"]);
+    "irq", "exceptions_fail", "verifier_arena", "stream", "iters_testmod", "iters_task_failure", "stack_arg_kfunc"]);
   const wrong = rows.filter((r) => r.result !== "pass" && !/not modelled yet/.test(r.reason)).map((r) => `${r.program}: ${r.reason}`);
   assert.deepEqual(wrong, []);
   const pass = new Set(rows.filter((r) => r.result === "pass").map((r) => r.program));
@@ -50,5 +50,7 @@ test("kfunc selftests with gaps: every non-pass is a rule not modelled yet, neve
     "irq_save_bad_arg", // R1 doesn't point to an irq flag on stack
     "irq_restore_missing_2", // BPF_EXIT instruction in main prog cannot be used inside bpf_local_irq_save-ed region
     "iter_maps1", // verifier_arena.c: a BTF pointer to struct bpf_map passes as __map
+    "test_stack_arg_mix", // stack_arg_kfunc.c: arguments 6..8 passed through R11 slots
+    "test_stack_arg_const_str", // stack_arg_kfunc.c: a __str argument in a stack slot
   ]) assert.ok(pass.has(p), `${p} does not pass`);
 });
