@@ -134,6 +134,14 @@ function mapPtrAliasSet(reg: RegState): boolean {
   }
 }
 
+/** kernel: check_css_task_iter_allowlist (BPF_PROG_TYPE_EXT would resolve to its target's type) */
+function cssTaskIterAllowed(env: VerifierEnv): boolean {
+  const { progType, expectedAttachType } = env.input;
+  if (progType === "BPF_PROG_TYPE_LSM") return true;
+  if (progType === "BPF_PROG_TYPE_TRACING" && expectedAttachType === "BPF_TRACE_ITER") return true;
+  return env.curState.inSleepable;
+}
+
 /** kernel: check_kfunc_args — kernel objects must be trusted (KF_RCU: or RCU-protected). */
 function trustGate(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, arg: string): void {
   if (isTrustedReg(env, reg)) return;
@@ -285,7 +293,9 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
         meta.subprogno = reg.subprogno;
         break;
       case "KF_ARG_PTR_TO_ITER":
-        if (isSpecial(meta, "KF_bpf_iter_css_task_new")) notModelled("css_task_iter allowlist");
+        if (isSpecial(meta, "KF_bpf_iter_css_task_new") && !cssTaskIterAllowed(env)) {
+          reject(env, "EINVAL", "css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs\n");
+        }
         processIterArg(env, meta, reg, arg, i, env.insnIdx);
         break;
       case "KF_ARG_PTR_TO_CONST_STR":

@@ -88,6 +88,8 @@ function filterRejects(env: VerifierEnv, filter: string): boolean {
     case "bpf_session_filter": // kernel/trace/bpf_trace.c
       return !((progType === "BPF_PROG_TYPE_KPROBE" && (eat === "BPF_TRACE_KPROBE_SESSION" || eat === "BPF_TRACE_UPROBE_SESSION")) ||
         (progType === "BPF_PROG_TYPE_TRACING" && (eat === "BPF_TRACE_FSESSION" || eat === "BPF_TRACE_FSESSION_MULTI")));
+    case "tracing_iter_filter": // net/core/filter.c (bpf_sock_destroy)
+      return eat !== "BPF_TRACE_ITER";
     case "bpf_fs_kfuncs_filter": // fs/bpf_fs_kfuncs.c
     case "bpf_get_fsverity_digest_filter": // fs/verity/measure.c
       return progType !== "BPF_PROG_TYPE_LSM";
