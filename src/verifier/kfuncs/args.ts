@@ -25,13 +25,11 @@ import { REG2BTF_STRUCT, isRcuReg, isTrustedReg, regIsReferenced } from "./refs.
 import { checkKfArgPtrToBtfId } from "./args/btf-id.js";
 import { checkKfuncMemSizeReg, checkMemReg } from "./args/mem.js";
 import { processIterArg } from "./families/iter.js";
-import { checkOutgoingStackArgs, getFuncArgReg } from "../stackargs/index.js";
+import { MAX_BPF_FUNC_ARGS, MAX_BPF_FUNC_REG_ARGS, checkOutgoingStackArgs, getFuncArgReg } from "../stackargs/index.js";
 import { markStackArgPrecision } from "../stackargs/precision.js";
 import { processIrqFlag } from "./families/irq.js";
 import { checkArgConstStr } from "./args/const-str.js";
 
-const MAX_BPF_FUNC_ARGS = 12;
-const MAX_BPF_FUNC_REG_ARGS = 5;
 const U32_MAX = 0xffffffffn;
 
 /** The pointer kinds get_kfunc_ptr_arg_type tests after its register row (#19). */
@@ -150,7 +148,7 @@ function trustGate(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, arg: st
 }
 
 /** kernel: mark_chain_precision, or mark_stack_arg_precision for an argument passed on the stack (regno -1). */
-export function markArgPrecision(env: VerifierEnv, regno: number, argIdx: number): void {
+function markArgPrecision(env: VerifierEnv, regno: number, argIdx: number): void {
   if (regno < 0) markStackArgPrecision(env, argIdx);
   else env.markChainPrecision(regno);
 }
