@@ -29,6 +29,7 @@ import {
 import { checkBufferAccess as pktCheckBufferAccess, checkFlowKeysAccess as pktCheckFlowKeysAccess, checkTpBufferAccess as pktCheckTpBufferAccess } from "./packet/buffers.js";
 import { markChainPrecision as markChainPrecisionImpl, markStackSlotPrecise as markStackSlotPreciseImpl } from "./precision/mark.js";
 import { newPrecisionEnv, type PrecisionEnv } from "./precision/bt.js";
+import type { StackLiveness } from "./cfg/index.js";
 import { checkFuncCall as checkFuncCallImpl, prepareFuncExit as prepareFuncExitImpl } from "./calls/subprog.js";
 import type { Btf } from "../btf/btf.js";
 import { subprogReturnsVoid as subprogReturnsVoidImpl, type SubprogBtfAux } from "./calls/global.js";
@@ -128,6 +129,8 @@ export class VerifierEnv {
   readonly precisionConservative = false;
   /** Backtracking masks, the current insn's history entry, SCC visits (precision/). */
   readonly prec: PrecisionEnv = newPrecisionEnv();
+  /** Stack slot liveness from the pre-passes, for clean_verifier_state (set by verify()). */
+  stackLiveness: StackLiveness | null = null;
   hasArena = false;
   /** The program's BTF (prog->aux->btf) and the kernel's, for subprogram signatures (set by the glue). */
   progBtf: Btf | null = null;

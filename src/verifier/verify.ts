@@ -149,6 +149,7 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
         ...s, name: "", isGlobal: false, stackDepth: 0, insnsTotal: 0, argCnt: 0, stackArgCnt: 0, called: false, verified: false,
       }));
       env = new VerifierEnv(input, log, pre.env, subprogs);
+      env.stackLiveness = pre.liveness;
       env.prevLinfoIdx = linfoState.prev;
       const e = env;
       if (opts.insnText) {

@@ -4,9 +4,11 @@
 // stacksafe, refsafe, check_ids, range_within)
 import type { VerifierEnv, StateListEntry } from "../env.js";
 import type { FuncState, RegState, VerifierState } from "../state/types.js";
-import { BPF_ADD_CONST, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_POISON, STACK_SPILL, STACK_ZERO } from "../state/types.js";
+import { BPF_ADD_CONST, BPF_REG_FP, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_POISON, STACK_SPILL, STACK_ZERO } from "../state/types.js";
 import { copyVerifierState } from "../state/func.js";
-import { newReg, markRegUnknownImprecise } from "../state/reg.js";
+import { newReg, markRegUnknownImprecise, markRegNotInit } from "../state/reg.js";
+import { registerIsNull } from "../state/reg-query.js";
+import { liveStackQueryInit, stackSlotAlive } from "../cfg/index.js";
 import type { Cnum, Tnum } from "../state/scalar-bridge.js";
 import { printVerifierState } from "../log/print-state.js";
 import { verboseLinfo, pushJmpHistory } from "./do-check.js";
@@ -271,6 +273,46 @@ function updatePeakStates(env: VerifierEnv): void {
 }
 
 /**
+ * kernel: clean_verifier_state, __clean_func_state — forget registers and
+ * stack halves nothing reads any more, so that comparisons and the
+ * checkpoint ignore them (dead halves become STACK_POISON).
+ */
+function cleanVerifierState(env: VerifierEnv, st: VerifierState): void {
+  const l = env.stackLiveness;
+  const frames = st.frame.slice(0, st.curframe + 1).map((f) => ({ subprogno: f.subprogno, callsite: f.callsite }));
+  const q = l ? liveStackQueryInit(env.cfg, l, frames, st.insnIdx) : null;
+  for (let fr = 0; fr <= st.curframe; fr++) {
+    const f = st.frame[fr]!;
+    const live = env.insnAux[frameInsnIdx(st, fr)]!.liveRegsBefore;
+    for (let r = 0; r < BPF_REG_FP; r++) if (!(live & (1 << r))) markRegNotInit(f.regs[r]!, env.bpfCapable);
+    if (!q) continue;
+    for (let spi = 0; spi < f.allocatedStack / BPF_REG_SIZE; spi++) {
+      const loLive = stackSlotAlive(env.cfg, q, fr, spi * 2);
+      const hiLive = stackSlotAlive(env.cfg, q, fr, spi * 2 + 1);
+      if (loLive && hiLive) continue;
+      const slot = f.stack[spi]!;
+      const stype = slot.slotType[BPF_REG_SIZE - 1];
+      // Special slots keep their type: overwrite and double-create checks need it.
+      if (stype === STACK_DYNPTR || stype === STACK_ITER || stype === STACK_IRQ_FLAG) continue;
+      if (!hiLive) {
+        const spill = slot.spilledPtr;
+        if (loLive && stype === STACK_SPILL) {
+          // Pointer spills keep their metadata so partial fills still reject.
+          if (spill.type !== "SCALAR_VALUE") continue;
+          // Degrading a zero to STACK_ZERO would need precision marking.
+          if (registerIsNull(spill)) continue;
+          for (let j = 0; j < 4; j++) if (slot.slotType[j] === STACK_SPILL) slot.slotType[j] = STACK_MISC;
+        }
+        markRegNotInit(spill, env.bpfCapable);
+      }
+      const start = loLive ? BPF_REG_SIZE / 2 : 0;
+      const end = hiLive ? BPF_REG_SIZE / 2 : BPF_REG_SIZE;
+      for (let j = start; j < end; j++) slot.slotType[j] = STACK_POISON;
+    }
+  }
+}
+
+/**
  * kernel: bpf_is_state_visited — returns true when the current state is
  * covered by an explored one (prune), false after maybe recording a checkpoint.
  */
@@ -280,6 +322,8 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
   const forceNewState = env.testStateFreq || aux.forceCheckpoint || cur.jmpHistory.length > 40;
   let addNewState = forceNewState;
   if (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.insnProcessed - env.prevInsnProcessed >= 8) addNewState = true;
+
+  cleanVerifierState(env, cur);
 
   let list = env.explored.get(insnIdx);
   if (!list) {
