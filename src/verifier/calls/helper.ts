@@ -21,6 +21,9 @@ import { checkMemRegionAccess, checkMapAccess, checkMapAccessType } from "../mem
 import { checkStackRangeInitialized, type RawModeMeta } from "../memory/stack.js";
 import { checkMemAccess, checkPtrAlignment } from "../memory/access.js";
 import type { InsnResult } from "../ops/dispatch.js";
+import { checkHelperCtxMemAccess } from "../ctx/index.js";
+import { clearAllPktPointers } from "../packet/index.js";
+import { invalidateOutgoingStackArgs } from "../stackargs/index.js";
 import { tailCallAfterHelper } from "../control/tail-call.js";
 import { processTimerHelper } from "../control/timer.js";
 
@@ -135,6 +138,13 @@ function checkRegType(env: VerifierEnv, reg: RegState, regno: number, arg: Helpe
 function checkHelperMemAccess(env: VerifierEnv, reg: RegState, regno: number, size: number, isWrite: boolean, zeroSizeAllowed: boolean, meta: RawModeMeta | null): void {
   const arg = `R${regno}`;
   switch (reg.type) {
+    case "PTR_TO_PACKET":
+    case "PTR_TO_PACKET_META":
+      env.checkPacketAccess(reg, arg, 0, size, zeroSizeAllowed);
+      return;
+    case "PTR_TO_CTX":
+      checkHelperCtxMemAccess(env, reg, arg, size, zeroSizeAllowed);
+      return;
     case "PTR_TO_MAP_KEY":
       if (isWrite) reject(env, "EACCES", `${arg} cannot write into ${regTypeStr(reg.type, reg.flags)}\n`);
       checkMemRegionAccess(env, reg, arg, 0, size, reg.map!.keySize, false);
@@ -184,7 +194,7 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
     if (isPointerValue(env, reg)) reject(env, "EACCES", `R${regno} leaks addr into helper function\n`);
     return;
   }
-  if ((reg.type === "PTR_TO_PACKET" || reg.type === "PTR_TO_PACKET_META") && !env.mayAccessDirectPktData(false)) {
+  if ((reg.type === "PTR_TO_PACKET" || reg.type === "PTR_TO_PACKET_META") && !env.mayAccessDirectPktData(false, fn.pktAccess)) {
     reject(env, "EACCES", "helper access to the packet is not allowed\n");
   }
   let argFlags = arg.flags;
@@ -269,6 +279,7 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
     markRegNotInit(regs[r]!, env.bpfCapable);
     checkRegArg(env, r, "DST_OP_NO_MARK");
   }
+  invalidateOutgoingStackArgs(env, curFrame(env.curState));
   const r0 = regs[0]!;
   r0.subregDef = DEF_NOT_SUBREG;
   switch (fn.ret.base) {

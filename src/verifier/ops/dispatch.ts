@@ -11,6 +11,7 @@ import { processBpfExitFull, PROCESS_BPF_EXIT, INSN_IDX_UPDATED } from "./exit.j
 import { checkRegArg } from "./reg-arg.js";
 import { checkMemAccess, saveAuxPtrType } from "../memory/access.js";
 import { regBoundsSanityCheck } from "./scalar-ops.js";
+import { inStackArgCnt } from "../stackargs/index.js";
 import {
   BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD,
   BPF_LDX, BPF_MEMSX, BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize,
@@ -110,7 +111,7 @@ export function doCheckInsn(env: VerifierEnv): InsnResult {
         }
         env.markRegScratched(0);
         const sub = env.subprogs[curFrame(st).subprogno];
-        if (sub && sub.stackArgCnt > 0) curFrame(st).noStackArgLoad = true;
+        if (sub && inStackArgCnt(sub) > 0) curFrame(st).noStackArgLoad = true;
         if (insn.src === BPF_PSEUDO_CALL) return env.checkFuncCall(insn);
         if (insn.src === BPF_PSEUDO_KFUNC_CALL) return env.checkKfuncCall(insn);
         return env.checkHelperCall(insn);

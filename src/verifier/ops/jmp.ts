@@ -20,6 +20,7 @@ import { checkRegArg } from "./reg-arg.js";
 import * as S from "./scalar-ops.js";
 import { BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP32, BPF_JNE, BPF_JSGE, BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_K, BPF_X, bpfClass, bpfOp, bpfSrc } from "../cfg/opcodes.js";
 import { BPF_LOG_LEVEL } from "../log/vlog.js";
+import { forEachStackArgReg } from "../stackargs/index.js";
 
 const BPF_MAX_VAR_OFF = 1n << 29n;
 const INSN_F_DST_REG_STACK = 2;
@@ -187,6 +188,7 @@ function markPtrOrNullRegs(env: VerifierEnv, st: VerifierState, regno: number, i
   for (const f of st.frame) {
     for (const r of f.regs) visit(r);
     for (const s of f.stack) if (s.slotType[BPF_REG_SIZE - 1] === STACK_SPILL) visit(s.spilledPtr);
+    forEachStackArgReg(f, visit);
   }
 }
 

@@ -4,6 +4,7 @@
 // kernel: verifier.c (may_access_direct_pkt_data, check_packet_access,
 // find_good_pkt_pointers, mark_pkt_end, try_match_pkt_pointers,
 // is_pkt_ptr_branch_taken, clear_all_pkt_pointers, reg_is_init_pkt_pointer)
+import { forEachStackArgReg } from "../stackargs/index.js";
 import type { VerifierEnv } from "../env.js";
 import type { RawInsn } from "../../isa/raw.js";
 import type { RegState, VerifierState } from "../state/types.js";
@@ -54,6 +55,8 @@ export function forEachRegInState(st: VerifierState, fn: (r: RegState) => void):
       const s = f.stack[j]!;
       if (s.slotType[BPF_REG_SIZE - 1] === STACK_SPILL) fn(s.spilledPtr);
     }
+    // kernel: bpf_for_each_reg_in_vstate also walks the outgoing stack arguments.
+    forEachStackArgReg(f, fn);
   }
 }
 

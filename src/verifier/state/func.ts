@@ -49,6 +49,8 @@ function copyStackSlot(s: StackSlot): StackSlot {
 export function copyFuncState(f: FuncState): FuncState {
   return {
     ...f,
+    // kernel: copy_func_state — instruction accounting is path-local, not part of the state.
+    insnsSubtotal: 0,
     regs: f.regs.map(copyReg),
     callbackRetRange: { ...f.callbackRetRange },
     stack: f.stack.map(copyStackSlot),
