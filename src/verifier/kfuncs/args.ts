@@ -29,6 +29,7 @@ import { MAX_BPF_FUNC_ARGS, MAX_BPF_FUNC_REG_ARGS, checkOutgoingStackArgs, getFu
 import { markStackArgPrecision } from "../stackargs/precision.js";
 import { processIrqFlag } from "./families/irq.js";
 import { checkArgConstStr } from "./args/const-str.js";
+import { checkAllocObjArg } from "./families/obj.js";
 
 const U32_MAX = 0xffffffffn;
 
@@ -264,6 +265,9 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
         checkKfArgPtrToBtfId(env, meta, reg, arg, vml, id);
         break;
       }
+      case "KF_ARG_PTR_TO_ALLOC_BTF_ID":
+        checkAllocObjArg(env, meta, reg, arg);
+        break;
       case "KF_ARG_PTR_TO_BTF_ID":
         checkKfArgPtrToBtfId(env, meta, reg, arg, meta.btf, pointeeOf(meta.btf, a.typeId));
         break;

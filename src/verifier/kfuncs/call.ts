@@ -23,6 +23,7 @@ import { checkKfuncArgs } from "./args.js";
 import { MAX_BPF_FUNC_REG_ARGS, invalidateOutgoingStackArgs, noteOutgoingStackArgs } from "../stackargs/index.js";
 import { iterIsRcu, processIterNextCall } from "./families/iter.js";
 import { checkThrowCookie } from "./families/throw.js";
+import { checkObjDropInTracing, markObjNewReturn } from "./families/obj.js";
 import { processBpfExitFull } from "../ops/exit.js";
 
 const NEXT: InsnResult = { code: 0, printState: false };
@@ -85,6 +86,7 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   if (sleepable && !env.curState.inSleepable) reject(env, "EACCES", `program must be sleepable to call sleepable kfunc ${meta.name}\n`);
 
   checkKfuncArgs(env, meta);
+  checkObjDropInTracing(env, meta);
 
   if (isSpecial(meta, "KF_bpf_session_cookie")) {
     meta.r0Size = 8;
@@ -176,6 +178,8 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
       break;
     }
     case "obj_new":
+      markObjNewReturn(env, meta, r0);
+      break;
     case "refcount_acquire":
     case "graph_node":
     case "dynptr_slice":

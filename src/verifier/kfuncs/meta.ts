@@ -39,7 +39,16 @@ export function btfRefOf(target: KfuncTarget, module: string | undefined): BtfRe
   return r;
 }
 
-/** The Btf behind a register's BtfRef (vmlinux or a module); undefined for the program's own BTF. */
+/** The program's own BTF (prog->aux->btf: local objects of bpf_obj_new). */
+export const PROG_BTF_REF: BtfRef = { name: "prog" };
+
+/** The program's BTF or a kernel one behind a register's BtfRef. */
+export function btfOfAnyRef(env: VerifierEnv, ref: BtfRef | null): Btf | undefined {
+  if (ref === PROG_BTF_REF) return env.progBtf ?? undefined;
+  return env.kfuncTarget ? btfOfRef(env.kfuncTarget, ref) : undefined;
+}
+
+/** The kernel Btf behind a register's BtfRef (vmlinux or a module); undefined for the program's own BTF. */
 export function btfOfRef(target: KfuncTarget, ref: BtfRef | null): Btf | undefined {
   if (ref === null) return undefined;
   if (ref === VMLINUX_BTF_REF) return target.profile.vmlinuxBtf;

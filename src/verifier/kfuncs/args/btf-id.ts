@@ -12,7 +12,7 @@ import { tnumIsConst } from "../../state/scalar-bridge.js";
 import { reject } from "../../reject.js";
 import { notModelled } from "../../not-modelled.js";
 import type { KfuncCallMeta } from "../meta.js";
-import { btfOfRef, hasFlag } from "../meta.js";
+import { btfOfAnyRef, hasFlag } from "../meta.js";
 import { BPF_REG_TRUSTED_MODIFIERS, REG2BTF_STRUCT, hasUnsafeModifiers, isRcuReg, regIsReferenced } from "../refs.js";
 
 const NOCAST_ALIAS_SUFFIX = "___init";
@@ -33,8 +33,8 @@ function isProjectionOf(pname: string, tname: string): boolean {
 function regBtfType(env: VerifierEnv, reg: RegState): { btf: Btf; id: number } {
   const target = env.kfuncTarget!;
   if (reg.type === "PTR_TO_BTF_ID") {
-    const btf = btfOfRef(target, reg.btf);
-    if (!btf) return notModelled("program-BTF objects as kfunc arguments");
+    const btf = btfOfAnyRef(env, reg.btf);
+    if (!btf) return notModelled("BTF pointers of an unknown BTF object as kfunc arguments");
     return { btf, id: reg.btfId };
   }
   const vml = target.profile.vmlinuxBtf;

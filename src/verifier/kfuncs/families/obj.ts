@@ -1,0 +1,84 @@
+// Program-allocated objects: bpf_obj_new/bpf_percpu_obj_new return an owning
+// reference to a struct of the program's own BTF (PTR_TO_BTF_ID|MEM_ALLOC
+// [|MEM_PERCPU]); bpf_obj_drop/bpf_percpu_obj_drop take it back (`__alloc`).
+// kernel: check_special_kfunc (obj_new arm), check_kfunc_args (KF_ARG_PTR_TO_ALLOC_BTF_ID)
+import { isScalarStruct } from "../../../kernel/kfuncs/argFacts.js";
+import { skipModsAndTypedefs } from "../../../btf/index.js";
+import type { Btf } from "../../../btf/index.js";
+import type { VerifierEnv } from "../../env.js";
+import type { RegState } from "../../state/types.js";
+import { MEM_ALLOC, MEM_PERCPU } from "../../state/reg-type.js";
+import { markRegKnownZero } from "../../state/reg.js";
+import { reject } from "../../reject.js";
+import { notModelled } from "../../not-modelled.js";
+import type { KfuncCallMeta } from "../meta.js";
+import { isSpecial, PROG_BTF_REF } from "../meta.js";
+import { regIsReferenced } from "../refs.js";
+
+/** kernel: BPF_GLOBAL_PERCPU_MA_MAX_SIZE */
+const BPF_GLOBAL_PERCPU_MA_MAX_SIZE = 512;
+
+export const OBJ_NEW = ["KF_bpf_obj_new", "KF_bpf_obj_new_impl"];
+export const PERCPU_OBJ_NEW = ["KF_bpf_percpu_obj_new", "KF_bpf_percpu_obj_new_impl"];
+const OBJ_DROP = ["KF_bpf_obj_drop", "KF_bpf_obj_drop_impl"];
+const PERCPU_OBJ_DROP = ["KF_bpf_percpu_obj_drop", "KF_bpf_percpu_obj_drop_impl"];
+
+// The structs btf_parse_fields records in a btf_record (a struct holding one has a struct meta).
+const SPECIAL_STRUCTS = new Set(["bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq", "bpf_task_work", "bpf_list_head",
+  "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_refcount"]);
+
+function mentionsSpecialStruct(btf: Btf, id: number, depth = 0): boolean {
+  const t = btf.type(skipModsAndTypedefs(btf, id));
+  if (depth > 8) return false;
+  if (t.kind === "ARRAY") return mentionsSpecialStruct(btf, t.elemType, depth + 1);
+  if (t.kind !== "STRUCT" && t.kind !== "UNION") return false;
+  if (SPECIAL_STRUCTS.has(t.name)) return true;
+  return t.members.some((m) => mentionsSpecialStruct(btf, m.type, depth + 1));
+}
+
+/** kernel: check_special_kfunc, is_bpf_obj_new_kfunc || is_bpf_percpu_obj_new_kfunc */
+export function markObjNewReturn(env: VerifierEnv, meta: KfuncCallMeta, r0: RegState): void {
+  const percpu = isSpecial(meta, ...PERCPU_OBJ_NEW);
+  const v = meta.argConstant.value;
+  if (v > 0xffffffffn) reject(env, "EINVAL", "local type ID argument must be in range [0, U32_MAX]\n");
+  const btf = env.progBtf;
+  if (!btf) reject(env, "EINVAL", "bpf_obj_new/bpf_percpu_obj_new requires prog BTF\n");
+  const id = Number(v);
+  const t = btf.hasType(id) ? btf.type(id) : undefined;
+  if (!t || t.kind !== "STRUCT") reject(env, "EINVAL", "bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct\n");
+  if (percpu) {
+    if (t.size > BPF_GLOBAL_PERCPU_MA_MAX_SIZE) {
+      reject(env, "EINVAL", `bpf_percpu_obj_new type size (${t.size}) is greater than ${BPF_GLOBAL_PERCPU_MA_MAX_SIZE}\n`);
+    }
+    if (!isScalarStruct(btf, id)) reject(env, "EINVAL", "bpf_percpu_obj_new type ID argument must be of a struct of scalars\n");
+    // btf_find_struct_meta: decided from the field structs it would record, which is not the kernel's parser
+    if (mentionsSpecialStruct(btf, id)) notModelled("btf_record of local types (bpf_percpu_obj_new special fields)");
+  }
+  markRegKnownZero(r0);
+  r0.type = "PTR_TO_BTF_ID";
+  r0.flags = MEM_ALLOC | (percpu ? MEM_PERCPU : 0);
+  r0.btf = PROG_BTF_REF;
+  r0.btfId = id;
+}
+
+/** kernel: check_kfunc_args, case KF_ARG_PTR_TO_ALLOC_BTF_ID */
+export function checkAllocObjArg(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, arg: string): void {
+  if (reg.type === "PTR_TO_BTF_ID" && reg.flags === MEM_ALLOC) {
+    if (!isSpecial(meta, ...OBJ_DROP)) reject(env, "EINVAL", `${arg} expected for bpf_obj_drop()\n`);
+  } else if (reg.type === "PTR_TO_BTF_ID" && reg.flags === (MEM_ALLOC | MEM_PERCPU)) {
+    if (!isSpecial(meta, ...PERCPU_OBJ_DROP)) reject(env, "EINVAL", `${arg} expected for bpf_percpu_obj_drop()\n`);
+  } else {
+    reject(env, "EINVAL", `${arg} expected pointer to allocated object\n`);
+  }
+  if (!regIsReferenced(env, reg)) reject(env, "EINVAL", "allocated object must be referenced\n");
+}
+
+/** kernel: the NMI-unsafe-field check of obj_drop in tracing programs (needs the type's btf_record). */
+export function checkObjDropInTracing(env: VerifierEnv, meta: KfuncCallMeta): void {
+  if (!isSpecial(meta, ...OBJ_DROP, ...PERCPU_OBJ_DROP)) return;
+  const { progType, expectedAttachType, sleepable } = env.input;
+  const tracing = ["BPF_PROG_TYPE_KPROBE", "BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_RAW_TRACEPOINT",
+    "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE"].includes(progType) ||
+    (progType === "BPF_PROG_TYPE_TRACING" && expectedAttachType !== "BPF_TRACE_ITER" && !sleepable);
+  if (tracing) notModelled("bpf_obj_drop in tracing programs (NMI-unsafe fields of the btf_record)");
+}
