@@ -38,6 +38,8 @@ function toMapInfo(m: LoaderMap): MapInfo {
   };
   if (m.inner) info.inner = toMapInfo(m.inner);
   if (m.jumpTable) info.insnOffsets = m.jumpTable;
+  // The kernel creates INSN_ARRAY maps read-only for programs (BPF_F_RDONLY_PROG).
+  if (m.type === "BPF_MAP_TYPE_INSN_ARRAY") info.flags |= 1 << 7;
   if (m.initialValue) info.initialValue = m.initialValue;
   // libbpf freezes .rodata and .kconfig after filling them (bpf_object__populate_internal_map).
   if (m.kind === "rodata" || m.kind === "kconfig") info.frozen = true;

@@ -230,7 +230,12 @@ function loopFlagIsZero(env: VerifierEnv): boolean {
 /** kernel: update_loop_inline_state — only the precision marks it makes affect verification. */
 function updateLoopInlineState(env: VerifierEnv, subprogno: number): void {
   let m = loopInlineByEnv.get(env);
-  if (!m) loopInlineByEnv.set(env, (m = new Map()));
+  if (!m) {
+    const mm = new Map<number, LoopInlineState>();
+    loopInlineByEnv.set(env, (m = mm));
+    // The stack-depth fix-ups after verification ask which bpf_loop calls get inlined.
+    env.loopInlineFit = (i) => mm.get(i)?.fitForInline ?? false;
+  }
   let s = m.get(env.insnIdx);
   if (!s) {
     m.set(env.insnIdx, (s = { initialized: true, fitForInline: loopFlagIsZero(env), callbackSubprogno: subprogno }));
