@@ -13,11 +13,10 @@ import { reject, Reject } from "../../reject.js";
 import { verifierBug } from "../../bug.js";
 import type { KfuncCallMeta } from "../meta.js";
 import { isSpecial } from "../meta.js";
-import { stackSlotObjGetSpi } from "./iter.js";
+import { EINVAL, ERANGE, stackSlotObjGetSpi } from "./iter.js";
 
 const IRQ_NATIVE_KFUNC = 0;
 const IRQ_LOCK_KFUNC = 1;
-const ERANGE = -1;
 
 const className = (c: number) => (c === IRQ_NATIVE_KFUNC ? "native" : "lock");
 
@@ -54,14 +53,15 @@ export function processIrqFlag(env: VerifierEnv, meta: KfuncCallMeta, reg: RegSt
   }
   const f = env.curState.frame[reg.frameno]!;
   if (save) {
+    // kernel: is_irq_flag_reg_valid_uninit
     const spi0 = stackSlotObjGetSpi(env, reg, "irq_flag", 1);
-    if (spi0 !== ERANGE && f.stack[spi0]!.slotType.some((t) => t === STACK_IRQ_FLAG)) {
+    if (spi0 === EINVAL || (spi0 !== ERANGE && f.stack[spi0]!.slotType.some((t) => t === STACK_IRQ_FLAG))) {
       reject(env, "EINVAL", `expected uninitialized irq flag as ${arg}\n`);
     }
     checkMemAccess(env, env.insnIdx, reg, arg, 0, 8, true, -1, false, false);
     // kernel: mark_stack_slot_irq_flag + acquire_irq_state
     const spi = stackSlotObjGetSpi(env, reg, "irq_flag", 1);
-    if (spi === ERANGE) return verifierBug(env, "irq flag slot outside the stack after the write check");
+    if (spi < 0) return verifierBug(env, "irq flag slot outside the stack after the write check");
     const id = ++env.idGen;
     env.curState.refs.push({ type: "REF_TYPE_IRQ", id, insnIdx: env.insnIdx, parentId: 0, ptr: null });
     env.curState.activeIrqId = id;
@@ -75,8 +75,9 @@ export function processIrqFlag(env: VerifierEnv, meta: KfuncCallMeta, reg: RegSt
     env.markStackSlotScratched(spi);
     return;
   }
+  // kernel: is_irq_flag_reg_valid_init
   const spi = stackSlotObjGetSpi(env, reg, "irq_flag", 1);
-  const slot = spi === ERANGE ? null : f.stack[spi]!;
+  const slot = spi < 0 ? null : f.stack[spi]!;
   if (!slot || !slot.spilledPtr.id || slot.slotType.some((t) => t !== STACK_IRQ_FLAG)) {
     reject(env, "EINVAL", `expected an initialized irq flag as ${arg}\n`);
   }

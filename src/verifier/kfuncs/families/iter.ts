@@ -20,15 +20,26 @@ import type { KfuncCallMeta } from "../meta.js";
 import { hasFlag } from "../meta.js";
 import { acquireReference, inRcuCs, releaseReference } from "../refs.js";
 
-const ERANGE = -1;
+/** stackSlotObjGetSpi: outside the allocated stack (the caller decides). */
+export const ERANGE = -1;
+/** stackSlotObjGetSpi: a bad offset, already reported in the log. */
+export const EINVAL = -2;
 
-/** kernel: stack_slot_obj_get_spi (ERANGE: outside the allocated stack, the caller decides). */
+/**
+ * kernel: stack_slot_obj_get_spi — the first slot's index, or ERANGE/EINVAL.
+ * The kernel prints the offset complaint and lets its caller add its own line.
+ */
 export function stackSlotObjGetSpi(env: VerifierEnv, reg: RegState, objKind: string, nrSlots: number): number {
-  if (!tnumIsConst(reg.varOff)) reject(env, "EINVAL", `${objKind} has to be at a constant offset\n`);
+  if (!tnumIsConst(reg.varOff)) {
+    env.verbose(`${objKind} has to be at a constant offset\n`);
+    return EINVAL;
+  }
   const off = Number(BigInt.asIntN(64, reg.varOff.value));
-  if (off >= 0 || off % BPF_REG_SIZE) reject(env, "EINVAL", `cannot pass in ${objKind} at an offset=${off}\n`);
   const spi = (-off - 1) / BPF_REG_SIZE | 0;
-  if (spi + 1 < nrSlots) reject(env, "EINVAL", `cannot pass in ${objKind} at an offset=${off}\n`);
+  if (off >= 0 || off % BPF_REG_SIZE || spi + 1 < nrSlots) {
+    env.verbose(`cannot pass in ${objKind} at an offset=${off}\n`);
+    return EINVAL;
+  }
   const f = env.curState.frame[reg.frameno]!;
   if (!(spi - nrSlots + 1 >= 0 && spi < f.allocatedStack / BPF_REG_SIZE)) return ERANGE;
   return spi;
@@ -63,16 +74,18 @@ export function processIterArg(env: VerifierEnv, meta: KfuncCallMeta, reg: RegSt
   const nrSlots = meta.btf.sizeOrType(btfId) / BPF_REG_SIZE;
   const f = env.curState.frame[reg.frameno]!;
   if (hasFlag(meta, "KF_ITER_NEW")) {
+    // kernel: is_iter_reg_valid_uninit
     const spi0 = stackSlotObjGetSpi(env, reg, "iter", nrSlots);
-    if (spi0 !== ERANGE && !slotsAre(f, spi0, nrSlots, (t) => t !== STACK_ITER)) {
+    if (spi0 === EINVAL || (spi0 !== ERANGE && !slotsAre(f, spi0, nrSlots, (t) => t !== STACK_ITER))) {
       reject(env, "EINVAL", `expected uninitialized iter_${iterTypeStr(meta, btfId)} as ${arg}\n`);
     }
     for (let i = 0; i < nrSlots * 8; i += BPF_REG_SIZE) checkMemAccess(env, insnIdx, reg, arg, i, 8, true, -1, false, false);
     markStackSlotsIter(env, meta, reg, insnIdx, btfId, nrSlots);
     return;
   }
+  // kernel: is_iter_reg_valid_init
   const spi = stackSlotObjGetSpi(env, reg, "iter", nrSlots);
-  let err = spi === ERANGE ? "EINVAL" : "";
+  let err = spi < 0 ? "EINVAL" : "";
   for (let i = 0; !err && i < nrSlots; i++) {
     const s = f.stack[spi - i]!.spilledPtr;
     if (s.flags & PTR_UNTRUSTED) err = "EPROTO";
@@ -94,7 +107,7 @@ export function processIterArg(env: VerifierEnv, meta: KfuncCallMeta, reg: RegSt
 /** kernel: mark_stack_slots_iter */
 function markStackSlotsIter(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, insnIdx: number, btfId: number, nrSlots: number): void {
   const spi = stackSlotObjGetSpi(env, reg, "iter", nrSlots);
-  if (spi === ERANGE) return verifierBug(env, "iterator slots outside the stack after the write check");
+  if (spi < 0) return verifierBug(env, "iterator slots outside the stack after the write check");
   const f = env.curState.frame[reg.frameno]!;
   const id = acquireReference(env, insnIdx, 0);
   for (let i = 0; i < nrSlots; i++) {
