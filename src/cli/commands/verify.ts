@@ -2,7 +2,8 @@
 // printed as a veristat-like table or as JSON lines.
 import { parseArgs } from "node:util";
 import { loadObject, type LoadedProgram } from "../../loader/index.js";
-import { verifyProgram } from "../../api/verify-program.js";
+import { verifyProgram, profileFor } from "../../api/verify-program.js";
+import type { Profile } from "../../kernel/profile.js";
 import { firstErrorLine } from "../../selftest/recorded.js";
 import { InputError } from "../../util/errors.js";
 import { loadTarget } from "../target.js";
@@ -39,8 +40,8 @@ export interface VerifyJson {
   durationUs: number;
 }
 
-function verifyOne(file: string, p: LoadedProgram, logLevel: number, progFlags: number): VerifyJson {
-  const r = verifyProgram(p, { logLevel, progFlags });
+function verifyOne(file: string, p: LoadedProgram, logLevel: number, progFlags: number, profile: Profile): VerifyJson {
+  const r = verifyProgram(p, { logLevel, progFlags, profile });
   const error = r.verdict === "failure" ? firstErrorLine(r.log) : r.verdict === "unsupported" ? `bpfverify: not modelled yet: ${r.unsupported}` : "";
   return {
     file, program: p.name, section: p.section, progType: p.progTypeName, verdict: r.verdict, error, log: r.log,
@@ -112,7 +113,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     for (const p of obj.programs) {
       if (args.values.program !== undefined && p.name !== args.values.program) continue;
-      const row = verifyOne(file, p, logLevel, progFlags);
+      const row = verifyOne(file, p, logLevel, progFlags, profileFor(target.vmlinux, target.modules));
       if (row.verdict !== "success") rc = rc || 1;
       if (args.values.json) io.out(JSON.stringify(row) + "\n");
       else rows.push(row);
