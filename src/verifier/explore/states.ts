@@ -272,6 +272,36 @@ function updatePeakStates(env: VerifierEnv): void {
   if (cur > env.peakStates) env.peakStates = cur;
 }
 
+/** Every register of a state: R0-R10, spilled registers, outgoing stack args (kernel: bpf_for_each_reg_in_vstate). */
+function forEachReg(st: VerifierState, fn: (r: RegState) => void): void {
+  for (let i = 0; i <= st.curframe; i++) {
+    const f = st.frame[i]!;
+    for (let j = 0; j < MAX_BPF_REG; j++) fn(f.regs[j]!);
+    for (let j = 0; j < f.allocatedStack / BPF_REG_SIZE; j++) {
+      if (f.stack[j]!.slotType[BPF_REG_SIZE - 1] === STACK_SPILL) fn(f.stack[j]!.spilledPtr);
+    }
+    for (let j = 0; j < f.outStackArgCnt; j++) if (f.stackArgRegs[j]!.type !== "NOT_INIT") fn(f.stackArgRegs[j]!);
+  }
+}
+
+/**
+ * kernel: bpf_clear_singular_ids — a scalar id nobody else shares links
+ * nothing; dropping it lets the checkpoint match more states.
+ */
+function clearSingularIds(st: VerifierState): void {
+  const cnt = new Map<number, number>();
+  const base = (r: RegState): number => (r.id & ~BPF_ADD_CONST) >>> 0;
+  forEachReg(st, (r) => {
+    if (r.type === "SCALAR_VALUE" && r.id) cnt.set(base(r), (cnt.get(base(r)) ?? 0) + 1);
+  });
+  forEachReg(st, (r) => {
+    if (r.type === "SCALAR_VALUE" && r.id && cnt.get(base(r)) === 1) {
+      r.id = 0;
+      r.delta = 0;
+    }
+  });
+}
+
 /**
  * kernel: clean_verifier_state, __clean_func_state — forget registers and
  * stack halves nothing reads any more, so that comparisons and the
@@ -385,6 +415,7 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.insnProcessed;
   if (!env.precisionConservative) markAllScalarsImprecise(cur);
+  clearSingularIds(cur);
   const saved = copyVerifierState(cur);
   saved.insnIdx = insnIdx;
   // The checkpoint keeps the history that led to it: backtracking walks it (kernel: copy, then clear cur's).
