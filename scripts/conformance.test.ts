@@ -49,9 +49,3 @@ test("bench --replay-kernel: ratios of 1 where 6.18 and 7.2 agree", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-test("without a verifier, conformance says so and exits non-zero", { skip: !/not implemented/.test(run("../bin/bpfverify.js", ["test", "--json"]).stderr) && "bpfverify test exists now" }, () => {
-  const r = run("conformance.mjs", ["--set", "seed", "--out", join(tmpdir(), "bpfverify-none.json")]);
-  assert.equal(r.status, 3);
-  assert.match(r.stderr, /verifier is not available/);
-});
