@@ -30,6 +30,7 @@ import { markStackArgPrecision } from "../stackargs/precision.js";
 import { processIrqFlag } from "./families/irq.js";
 import { checkArgConstStr } from "./args/const-str.js";
 import { checkAllocObjArg } from "./families/obj.js";
+import { kfuncDynptrArgType, processDynptrFunc } from "./families/dynptr.js";
 
 const U32_MAX = 0xffffffffn;
 
@@ -299,6 +300,9 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
           reject(env, "EINVAL", "css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs\n");
         }
         processIterArg(env, meta, reg, arg, i, env.insnIdx);
+        break;
+      case "KF_ARG_PTR_TO_DYNPTR":
+        processDynptrFunc(env, meta, reg, arg, env.insnIdx, kfuncDynptrArgType(env, meta, a));
         break;
       case "KF_ARG_PTR_TO_CONST_STR":
         if (reg.type !== "PTR_TO_MAP_VALUE") reject(env, "EINVAL", `${arg} doesn't point to a const string\n`);

@@ -24,6 +24,7 @@ import { MAX_BPF_FUNC_REG_ARGS, invalidateOutgoingStackArgs, noteOutgoingStackAr
 import { iterIsRcu, processIterNextCall } from "./families/iter.js";
 import { checkThrowCookie } from "./families/throw.js";
 import { checkObjDropInTracing, markObjNewReturn } from "./families/obj.js";
+import { markDynptrSliceReturn, unmarkStackSlotsDynptr } from "./families/dynptr.js";
 import { processBpfExitFull } from "../ops/exit.js";
 
 const NEXT: InsnResult = { code: 0, printState: false };
@@ -65,9 +66,10 @@ const NOT_MODELLED_SLOTS: Record<string, string> = {
 };
 
 /** kernel: release_reg (no dynptr, no RCU conversion: kfuncs release what R1 refers to). */
-function releaseR1(env: VerifierEnv): void {
+function releaseR1(env: VerifierEnv, meta: KfuncCallMeta): void {
   const reg = curFrame(env.curState).regs[1]!;
   if (registerIsNull(reg)) return;
+  if (meta.dynptr.id) return unmarkStackSlotsDynptr(env, reg);
   if (!regIsReferenced(env, reg)) reject(env, "EINVAL", "");
   releaseReference(env, reg.id);
 }
@@ -110,7 +112,7 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   if (hasFlag(meta, "KF_RCU_PROTECTED") && !inRcuCs(env)) {
     reject(env, "EACCES", `kernel func ${meta.name} requires RCU critical section protection\n`);
   }
-  if (meta.releaseRegno) releaseR1(env);
+  if (meta.releaseRegno) releaseR1(env, meta);
   const isThrow = isSpecial(meta, "KF_bpf_throw");
   if (isThrow) checkThrowCookie(env);
 
@@ -181,8 +183,10 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
       markObjNewReturn(env, meta, r0);
       break;
     case "refcount_acquire":
-    case "graph_node":
     case "dynptr_slice":
+      markDynptrSliceReturn(env, meta, r0);
+      break;
+    case "graph_node":
       return notModelled(`kfunc return kind ${ret.kind}`);
     case "void_ptr_scalar":
       markRegUnknown(r0, env.bpfCapable);

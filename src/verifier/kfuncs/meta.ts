@@ -8,7 +8,7 @@ import type { Btf } from "../../btf/index.js";
 import type { Profile } from "../../kernel/profile.js";
 import type { Kfunc } from "../../kernel/kfuncs/catalog.js";
 import type { KfuncProto } from "../../kernel/kfuncs/proto.js";
-import type { BtfRef } from "../state/types.js";
+import type { BtfRef, DynptrType } from "../state/types.js";
 import type { MapInfo } from "../input.js";
 import type { VerifierEnv } from "../env.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
@@ -74,6 +74,8 @@ export interface KfuncCallMeta {
   /** KF_ARG_PTR_TO_MAP: the map passed (kernel: meta->map). */
   map: MapInfo | null;
   mapUid: number;
+  /** The initialized dynptr argument (kernel: meta->dynptr). */
+  dynptr: { type: DynptrType; id: number; parentId: number };
   /** The iterator argument's first slot (kernel: meta->iter). */
   iter: { spi: number; frameno: number } | null;
   /** bpf_cast_to_kern_ctx: the kernel context struct (vmlinux id). */
@@ -158,6 +160,7 @@ export function fetchKfuncArgMeta(env: VerifierEnv, insn: RawInsn): KfuncCallMet
     mapUid: 0,
     retBtfId: 0,
     iter: null,
+    dynptr: { type: "BPF_DYNPTR_TYPE_INVALID", id: 0, parentId: 0 },
     refObj: { id: 0, parentId: 0, cnt: 0 },
   };
 }

@@ -5,7 +5,7 @@
 // mark_reg_invalid, bpf_for_each_reg_in_vstate_mask
 import type { VerifierEnv } from "../env.js";
 import type { FuncState, RegState, StackSlot, VerifierState } from "../state/types.js";
-import { BPF_REG_SIZE, STACK_DYNPTR, STACK_ITER, STACK_SPILL } from "../state/types.js";
+import { BPF_REG_SIZE, STACK_DYNPTR, STACK_INVALID, STACK_ITER, STACK_SPILL } from "../state/types.js";
 import { MEM_ALLOC, MEM_RCU, NON_OWN_REF, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED } from "../state/reg-type.js";
 import { markRegNotInit, markRegUnknown } from "../state/reg.js";
 import { reject } from "../reject.js";
@@ -32,16 +32,16 @@ export const REG2BTF_STRUCT: Partial<Record<RegState["type"], string>> = {
  * kernel: bpf_for_each_reg_in_vstate_mask — registers of every frame, stack slots
  * whose last byte's type is in `mask`, then the outgoing stack-argument slots.
  */
-export function forEachRegInVstate(st: VerifierState, mask: number, fn: (reg: RegState, slot: StackSlot | null, f: FuncState) => void): void {
+export function forEachRegInVstate(st: VerifierState, mask: number, fn: (reg: RegState, slot: StackSlot | null, f: FuncState, spi: number) => void): void {
   for (let i = 0; i <= st.curframe; i++) {
     const f = st.frame[i]!;
-    for (const r of f.regs) fn(r, null, f);
+    for (const r of f.regs) fn(r, null, f, -1);
     const n = Math.min(f.stack.length, Math.floor(f.allocatedStack / BPF_REG_SIZE));
     for (let j = 0; j < n; j++) {
       const s = f.stack[j]!;
-      if ((1 << s.slotType[BPF_REG_SIZE - 1]!) & mask) fn(s.spilledPtr, s, f);
+      if ((1 << s.slotType[BPF_REG_SIZE - 1]!) & mask) fn(s.spilledPtr, s, f, j);
     }
-    forEachStackArgReg(f, (r) => fn(r, null, f));
+    forEachStackArgReg(f, (r) => fn(r, null, f, -1));
   }
 }
 
@@ -101,11 +101,18 @@ export function releaseReference(env: VerifierEnv, id: number): void {
     const cur = stack.pop()!;
     const child = st.refs.find((r) => r.type === "REF_TYPE_PTR" && r.parentId === cur);
     if (child) reject(env, "EINVAL", `Leaking reference id=${child.id} alloc_insn=${child.insnIdx}. Release it first.\n`);
-    forEachRegInVstate(st, (1 << STACK_SPILL) | (1 << STACK_DYNPTR), (reg, slot) => {
+    forEachRegInVstate(st, (1 << STACK_SPILL) | (1 << STACK_DYNPTR), (reg, slot, f, spi) => {
       if (reg.id !== cur && reg.parentId !== cur) return;
       if (reg.parentId === cur && reg.id && !stack.includes(reg.id)) stack.push(reg.id);
-      if (!slot || slot.slotType[BPF_REG_SIZE - 1] === STACK_SPILL) markRegInvalid(env, reg);
-      else notModelled("releasing a dynptr derived from a reference");
+      if (!slot || slot.slotType[BPF_REG_SIZE - 1] === STACK_SPILL) {
+        markRegInvalid(env, reg);
+      } else {
+        // kernel: invalidate_dynptr(stack) — this slot and the next, i.e. the pair seen from its lower slot
+        for (const s of [f.stack[spi]!, f.stack[spi + 1]!]) {
+          for (let i = 0; i < BPF_REG_SIZE; i++) s.slotType[i] = STACK_INVALID;
+          markRegNotInit(s.spilledPtr, env.bpfCapable);
+        }
+      }
     });
   }
 }

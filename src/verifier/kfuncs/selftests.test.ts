@@ -23,10 +23,12 @@ async function judge(objects: readonly string[]): Promise<Row[]> {
 // string_kfuncs_success.c (__sz memory pairs)
 // iters.c, iters_state_safety.c, iters_looping.c, iters_testmod_seq.c, verifier_bits_iter.c,
 // iter_buf_null_fail.c (open-coded iterators: slots, forks, convergence), stream_fail.c (__str),
-// verifier_arena.c (__map arguments, including BTF pointers through the map_ptr union alias)
+// verifier_arena.c (__map arguments, including BTF pointers through the map_ptr union alias),
+// test_kfunc_param_nullable.c (dynptr arguments: __nullable, uninitialized, wrong type)
 test("kfunc selftests that pass in full, as on the 7.2 kernel", async () => {
   const rows = await judge(["kfunc_implicit_args", "preempt_lock", "verifier_default_trusted_ptr", "string_kfuncs_success",
-    "iters", "iters_state_safety", "iters_looping", "iters_testmod_seq", "verifier_bits_iter", "iter_buf_null_fail", "stream_fail"]);
+    "iters", "iters_state_safety", "iters_looping", "iters_testmod_seq", "verifier_bits_iter", "iter_buf_null_fail", "stream_fail",
+    "test_kfunc_param_nullable"]);
   assert.deepEqual(rows.filter((r) => r.result !== "pass").map((r) => `${r.program}: ${r.reason}`), []);
   assert.ok(rows.length >= 150, `only ${rows.length} tests ran`);
 });
@@ -36,7 +38,8 @@ test("kfunc selftests that pass in full, as on the 7.2 kernel", async () => {
 // mem_rdonly_untrusted.c: bpf_rdonly_cast results.
 test("kfunc selftests with gaps: every non-pass is a rule not modelled yet, never a wrong verdict", async () => {
   const rows = await judge(["task_kfunc_failure", "cgrp_kfunc_failure", "cpumask_failure", "verifier_kfunc_prog_types", "mem_rdonly_untrusted",
-    "irq", "exceptions_fail", "verifier_arena", "stream", "iters_testmod", "iters_task_failure", "stack_arg_kfunc"]);
+    "irq", "exceptions_fail", "verifier_arena", "stream", "iters_testmod", "iters_task_failure", "stack_arg_kfunc",
+    "test_kfunc_dynptr_param", "file_reader_fail"]);
   const wrong = rows.filter((r) => r.result !== "pass" && !/not modelled yet/.test(r.reason)).map((r) => `${r.program}: ${r.reason}`);
   assert.deepEqual(wrong, []);
   const pass = new Set(rows.filter((r) => r.result === "pass").map((r) => r.program));
