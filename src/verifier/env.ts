@@ -14,6 +14,7 @@ import type { InsnAux as CfgInsnAux, SubprogInfo as CfgSubprogInfo, CfgEnv } fro
 import type { InsnResult } from "./ops/dispatch.js";
 import type { BtfRef } from "./state/types.js";
 import { notModelled } from "./not-modelled.js";
+import { destroyIfDynptrStackSlot } from "./kfuncs/families/dynptr.js";
 import { reject } from "./reject.js";
 import { regTypeStr } from "./state/reg-type.js";
 import { regSmin, tnumIsConst, cnum64FromSRange, cnum32FromSRange } from "./state/scalar-bridge.js";
@@ -282,8 +283,8 @@ export class VerifierEnv {
   checkBufferAccess(reg: RegState, argName: string, off: number, size: number, rdonly: boolean): void {
     pktCheckBufferAccess(this, reg, argName, off, size, rdonly);
   }
-  destroyDynptrSlot(_state: FuncState, _spi: number): void {
-    notModelled("dynptr stack slots");
+  destroyDynptrSlot(state: FuncState, spi: number): void {
+    destroyIfDynptrStackSlot(this, state, spi);
   }
   isTrustedReg(reg: RegState): boolean {
     return kfuncIsTrustedReg(this, reg);

@@ -9,7 +9,7 @@ import type { VerifierEnv } from "../env.js";
 import type { RawInsn } from "../../isa/raw.js";
 import type { RegState, VerifierState } from "../state/types.js";
 import { BPF_REG_SIZE, STACK_SPILL } from "../state/types.js";
-import { DYNPTR_TYPE_SKB, DYNPTR_TYPE_XDP, type BaseRegType } from "../state/reg-type.js";
+import { DYNPTR_TYPE_SKB, DYNPTR_TYPE_SKB_META, DYNPTR_TYPE_XDP, type BaseRegType } from "../state/reg-type.js";
 import { markRegUnknown } from "../state/reg.js";
 import { regUmax } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
@@ -66,7 +66,7 @@ function isPktPointerAny(r: RegState): boolean {
 
 /** kernel: reg_is_dynptr_slice_pkt (DYNPTR_TYPE_SKB_META shares the SKB bit in our flag numbering, if any) */
 function isDynptrSlicePkt(r: RegState): boolean {
-  return r.type === "PTR_TO_MEM" && (r.flags & (DYNPTR_TYPE_SKB | DYNPTR_TYPE_XDP)) !== 0;
+  return r.type === "PTR_TO_MEM" && (r.flags & (DYNPTR_TYPE_SKB | DYNPTR_TYPE_XDP | DYNPTR_TYPE_SKB_META)) !== 0;
 }
 
 /**
