@@ -72,25 +72,37 @@ export function toVerifierInput(prog: LoadedProgram, progFlags = 0): VerifierInp
 }
 
 function helperLookupFor(prog: LoadedProgram): (id: number) => HelperLookup {
+  // Memoised per program: the answer depends only on the id and the program's load context,
+  // and building it (proto selection, type resolution) cost more than the helper call checks.
+  const cache = new Map<number, HelperLookup>();
   return (id) => {
-    const row = helperById(id);
-    if (!row || id === 0) return { error: "ERANGE", name: funcIdName(id) };
-    const p = helperProto(id, prog.progType as ProgTypeName, prog.expectedAttachType, { sleepable: prog.sleepable });
-    if (!p) return { error: "EINVAL", name: funcIdName(id) };
-    const ret = resolveRetType(p.ret);
-    const view: HelperProtoView = {
-      name: p.helperName,
-      ret: { base: ret.base, flags: flagBits(ret.flags) },
-      args: p.args.map((a) => {
-        const r = resolveArgType(a);
-        return { base: r.base, flags: flagBits(r.flags), ...(a.size?.bytes !== undefined ? { size: a.size.bytes } : {}) };
-      }),
-      gplOnly: p.gplOnly,
-      mightSleep: p.mightSleep,
-      pktAccess: p.pktAccess,
-    };
-    return { proto: view };
+    let hit = cache.get(id);
+    if (hit === undefined) {
+      hit = lookupHelper(prog, id);
+      cache.set(id, hit);
+    }
+    return hit;
   };
+}
+
+function lookupHelper(prog: LoadedProgram, id: number): HelperLookup {
+  const row = helperById(id);
+  if (!row || id === 0) return { error: "ERANGE", name: funcIdName(id) };
+  const p = helperProto(id, prog.progType as ProgTypeName, prog.expectedAttachType, { sleepable: prog.sleepable });
+  if (!p) return { error: "EINVAL", name: funcIdName(id) };
+  const ret = resolveRetType(p.ret);
+  const view: HelperProtoView = {
+    name: p.helperName,
+    ret: { base: ret.base, flags: flagBits(ret.flags) },
+    args: p.args.map((a) => {
+      const r = resolveArgType(a);
+      return { base: r.base, flags: flagBits(r.flags), ...(a.size?.bytes !== undefined ? { size: a.size.bytes } : {}) };
+    }),
+    gplOnly: p.gplOnly,
+    mightSleep: p.mightSleep,
+    pktAccess: p.pktAccess,
+  };
+  return { proto: view };
 }
 
 export interface VerifyProgramOptions {

@@ -156,10 +156,11 @@ export function makeBranch(c: ScalarCore) {
   const quickPredict = (r1: Scalar, r2: Scalar, op: JmpOp, j32: boolean, same: boolean): 1 | 0 | -1 | null => {
     let t1 = j32 ? T.subreg(r1.varOff) : r1.varOff;
     let t2 = j32 ? T.subreg(r2.varOff) : r2.varOff;
-    const umin1 = j32 ? c.u32min(r1) : c.umin(r1), umax1 = j32 ? c.u32max(r1) : c.umax(r1);
-    const smin1 = j32 ? c.s32min(r1) : c.smin(r1), smax1 = j32 ? c.s32max(r1) : c.smax(r1);
-    const umin2 = j32 ? c.u32min(r2) : c.umin(r2), umax2 = j32 ? c.u32max(r2) : c.umax(r2);
-    const smin2 = j32 ? c.s32min(r2) : c.smin(r2), smax2 = j32 ? c.s32max(r2) : c.smax(r2);
+    // The derived bounds cost several bigint operations each: compute only those an op reads.
+    const umin1 = () => (j32 ? c.u32min(r1) : c.umin(r1)), umax1 = () => (j32 ? c.u32max(r1) : c.umax(r1));
+    const smin1 = () => (j32 ? c.s32min(r1) : c.smin(r1)), smax1 = () => (j32 ? c.s32max(r1) : c.smax(r1));
+    const umin2 = () => (j32 ? c.u32min(r2) : c.umin(r2)), umax2 = () => (j32 ? c.u32max(r2) : c.umax(r2));
+    const smin2 = () => (j32 ? c.s32min(r2) : c.smin(r2)), smax2 = () => (j32 ? c.s32max(r2) : c.smax(r2));
     const b = (x: boolean): 1 | 0 => (x ? 1 : 0);
     if (same) {
       switch (op) {
@@ -169,7 +170,7 @@ export function makeBranch(c: ScalarCore) {
           return 0;
         case "BPF_JSET":
           if (T.isConst(t1)) return b(t1.value !== 0n);
-          return smin1 <= 0n && smax1 >= 0n ? -1 : 1;
+          return smin1() <= 0n && smax1() >= 0n ? -1 : 1;
       }
     }
     switch (op) {
@@ -178,7 +179,7 @@ export function makeBranch(c: ScalarCore) {
         const eq = op === "BPF_JEQ";
         if (T.isConst(t1) && T.isConst(t2)) return b((t1.value === t2.value) === eq);
         const differ =
-          !T.overlap(t1, t2) || umin1 > umax2 || umax1 < umin2 || smin1 > smax2 || smax1 < smin2 ||
+          !T.overlap(t1, t2) || umin1() > umax2() || umax1() < umin2() || smin1() > smax2() || smax1() < smin2() ||
           (!j32 && (c.u32min(r1) > c.u32max(r2) || c.u32max(r1) < c.u32min(r2) ||
             c.s32min(r1) > c.s32max(r2) || c.s32max(r1) < c.s32min(r2)));
         if (differ) return eq ? 0 : 1;
@@ -191,14 +192,14 @@ export function makeBranch(c: ScalarCore) {
         if (!((t1.mask | t1.value) & t2.value)) return 0;
         return null;
       }
-      case "BPF_JGT": return umin1 > umax2 ? 1 : umax1 <= umin2 ? 0 : null;
-      case "BPF_JSGT": return smin1 > smax2 ? 1 : smax1 <= smin2 ? 0 : null;
-      case "BPF_JLT": return umax1 < umin2 ? 1 : umin1 >= umax2 ? 0 : null;
-      case "BPF_JSLT": return smax1 < smin2 ? 1 : smin1 >= smax2 ? 0 : null;
-      case "BPF_JGE": return umin1 >= umax2 ? 1 : umax1 < umin2 ? 0 : null;
-      case "BPF_JSGE": return smin1 >= smax2 ? 1 : smax1 < smin2 ? 0 : null;
-      case "BPF_JLE": return umax1 <= umin2 ? 1 : umin1 > umax2 ? 0 : null;
-      case "BPF_JSLE": return smax1 <= smin2 ? 1 : smin1 > smax2 ? 0 : null;
+      case "BPF_JGT": return umin1() > umax2() ? 1 : umax1() <= umin2() ? 0 : null;
+      case "BPF_JSGT": return smin1() > smax2() ? 1 : smax1() <= smin2() ? 0 : null;
+      case "BPF_JLT": return umax1() < umin2() ? 1 : umin1() >= umax2() ? 0 : null;
+      case "BPF_JSLT": return smax1() < smin2() ? 1 : smin1() >= smax2() ? 0 : null;
+      case "BPF_JGE": return umin1() >= umax2() ? 1 : umax1() < umin2() ? 0 : null;
+      case "BPF_JSGE": return smin1() >= smax2() ? 1 : smax1() < smin2() ? 0 : null;
+      case "BPF_JLE": return umax1() <= umin2() ? 1 : umin1() > umax2() ? 0 : null;
+      case "BPF_JSLE": return smax1() <= smin2() ? 1 : smin1() > smax2() ? 0 : null;
     }
   };
 
