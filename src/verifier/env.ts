@@ -46,6 +46,8 @@ import {
   attachReturnType as btfAttachReturnType, attachReturnsVoid as btfAttachReturnsVoid, checkPtrToBtfAccess as btfCheckPtrToBtfAccess,
   checkPtrToMapAccess as btfCheckPtrToMapAccess, lsmRetvalRange as btfLsmRetvalRange, programReturnsVoid as btfProgramReturnsVoid,
 } from "./btfctx/index.js";
+import { mapFields as maprecFields, mapKptrFieldAt as maprecKptrFieldAt, mapHasField as maprecHasField } from "./maprec/index.js";
+import { DEFAULT_NR_CPU_IDS, GET_RETVAL_RANGE, getRetvalRangeKind, setSRange, setURange } from "./helpers/retval.js";
 import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
@@ -228,11 +230,11 @@ export class VerifierEnv {
   }
 
   // ---- hooks for rules of later layers ----
-  mapFields(_map: MapInfo): MapField[] {
-    return [];
+  mapFields(map: MapInfo): MapField[] {
+    return maprecFields(this, map);
   }
-  mapKptrFieldAt(_map: MapInfo, _off: number): MapField | null {
-    return null;
+  mapKptrFieldAt(map: MapInfo, off: number): MapField | null {
+    return maprecKptrFieldAt(this, map, off);
   }
   checkMapKptrAccess(_valueRegno: number, _insnIdx: number, _field: MapField): void {
     notModelled("kptr fields in map values");
@@ -249,8 +251,8 @@ export class VerifierEnv {
     if (isLdsx) v = BigInt.asIntN(size * 8, v) & ((1n << 64n) - 1n);
     return v;
   }
-  mapHasAsyncFields(_map: MapInfo): boolean {
-    return false;
+  mapHasAsyncFields(map: MapInfo): boolean {
+    return maprecHasField(this, map, ["BPF_TIMER", "BPF_WORKQUEUE", "BPF_TASK_WORK"]);
   }
   checkCtxAccess(insnIdx: number, reg: RegState, argName: string, off: number, size: number, isWrite: boolean, isLdsx: boolean): CtxAccessInfo {
     return ctxCheckCtxAccess(this, insnIdx, reg, argName, off, size, isWrite, isLdsx);
@@ -396,8 +398,8 @@ export class VerifierEnv {
     const name = special[funcId];
     if (name) notModelled(`helper ${name}`);
   }
-  mapHasSpinLock(_map: MapInfo): boolean {
-    return false;
+  mapHasSpinLock(map: MapInfo): boolean {
+    return maprecHasField(this, map, ["BPF_SPIN_LOCK", "BPF_RES_SPIN_LOCK"]);
   }
   /** kernel: do_refine_retval_range */
   refineRetvalRange(funcId: number, retBase: string, msizeMax: bigint): void {
@@ -410,9 +412,15 @@ export class VerifierEnv {
         regBoundsSync(r0);
         return;
       case 8:
-        notModelled("bpf_get_smp_processor_id range (nr_cpu_ids of the target machine)");
-      case 186:
-        notModelled("bpf_get_retval range");
+        setURange(r0, 0n, BigInt(DEFAULT_NR_CPU_IDS - 1));
+        return;
+      case 186: {
+        const kind = getRetvalRangeKind(this.input.progType, this.input.expectedAttachType);
+        if (kind === "none") return;
+        if (kind === "lsm") notModelled("bpf_get_retval range under BPF_LSM_CGROUP");
+        setSRange(r0, GET_RETVAL_RANGE[0], GET_RETVAL_RANGE[1]);
+        return;
+      }
       default:
         return;
     }

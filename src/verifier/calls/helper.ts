@@ -10,12 +10,13 @@ import type { RegState } from "../state/types.js";
 import { DEF_NOT_SUBREG } from "../state/types.js";
 import { curFrame } from "../state/func.js";
 import { markRegKnownZero, markRegNotInit, markRegUnknown } from "../state/reg.js";
-import { regTypeStr, MEM_RDONLY, PTR_MAYBE_NULL, MEM_RINGBUF, PTR_TRUSTED, MEM_UNINIT, MEM_WRITE, MEM_FIXED_SIZE, MEM_ALIGNED, type BaseRegType } from "../state/reg-type.js";
+import { regTypeStr, MEM_RDONLY, PTR_MAYBE_NULL, MEM_RINGBUF, PTR_TRUSTED, MEM_UNINIT, MEM_WRITE, MEM_FIXED_SIZE, MEM_ALIGNED, MEM_ALLOC, type BaseRegType } from "../state/reg-type.js";
 import { isPointerValue, registerIsNull } from "../state/reg-query.js";
 import { regSmin, regUmax, regUmin, tnumIsConst } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
 import { notModelled } from "../not-modelled.js";
+import { processSpinLock } from "../maprec/spin-lock.js";
 import { checkRegArg } from "../ops/reg-arg.js";
 import { checkMemRegionAccess, checkMapAccess, checkMapAccessType } from "../memory/region.js";
 import { checkStackRangeInitialized, type RawModeMeta } from "../memory/stack.js";
@@ -26,6 +27,8 @@ import { clearAllPktPointers } from "../packet/index.js";
 import { invalidateOutgoingStackArgs } from "../stackargs/index.js";
 import { tailCallAfterHelper } from "../control/tail-call.js";
 import { processTimerHelper } from "../control/timer.js";
+import { NO_ARM_ARG_KINDS, SOCK_ARG_COMPAT, plainPtrRet } from "../helpers/kinds.js";
+import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
 export interface HelperProtoView {
@@ -64,6 +67,8 @@ const COMPATIBLE: Record<string, Compat> = {
   ARG_PTR_TO_STACK: [["PTR_TO_STACK", 0]],
   ARG_PTR_TO_CONST_STR: [["PTR_TO_MAP_VALUE", 0]],
   ARG_PTR_TO_TIMER: [["PTR_TO_MAP_VALUE", 0]],
+  ...SOCK_ARG_COMPAT,
+  ARG_PTR_TO_SPIN_LOCK: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC]],
 };
 
 interface CallArgMeta {
@@ -77,6 +82,7 @@ interface CallArgMeta {
   memSize: number;
   /** kernel: const_map_key — the lookup key when it is a known constant, else -1. */
   constMapKey: bigint;
+  refs: HelperRefMeta;
 }
 
 const BPF_F_INNER_MAP = 1 << 12;
@@ -204,8 +210,10 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
     env.markChainPrecision(regno);
   } else {
     checkRegType(env, reg, regno, { ...arg, flags: argFlags }, meta);
+    checkReleaseArgOffset(env, reg, regno, arg.base, argFlags);
     env.checkFuncArgRegOff(reg, regno, arg.base);
   }
+  noteArgReference(env, reg, regno, arg.base, argFlags, fn.name, meta.refs);
   switch (arg.base) {
     case "ARG_CONST_MAP_PTR":
       if (meta.map && (meta.map !== reg.map || meta.mapUid !== reg.mapUid)) {
@@ -247,7 +255,13 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
     case "ARG_PTR_TO_TIMER":
       processTimerHelper(env, reg, regno, meta);
       break;
+    case "ARG_PTR_TO_SPIN_LOCK":
+      // kernel: BPF_FUNC_spin_lock (93) / BPF_FUNC_spin_unlock (94)
+      if (meta.funcId !== 93 && meta.funcId !== 94) verifierBug(env, "spin lock arg on unexpected helper");
+      processSpinLock(env, reg, `R${regno}`, { lock: meta.funcId === 93, res: false, irq: false });
+      break;
     default:
+      if (NO_ARM_ARG_KINDS.has(arg.base)) break;
       notModelled(`helper argument kind ${arg.base}`);
   }
 }
@@ -267,13 +281,14 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   if (fn.mightSleep && !env.inSleepableContext()) {
     reject(env, "EINVAL", `sleepable helper ${fn.name}#${funcId} in ${env.nonSleepableContextDescription()}\n`);
   }
-  const meta: CallArgMeta = { funcId, name: fn.name, map: null, mapUid: 0, raw: { rawMode: false, accessSize: 0, regno: 0 }, msizeMaxValue: 0n, subprogno: 0, memSize: 0, constMapKey: -1n };
+  const meta: CallArgMeta = { funcId, name: fn.name, map: null, mapUid: 0, raw: { rawMode: false, accessSize: 0, regno: 0 }, msizeMaxValue: 0n, subprogno: 0, memSize: 0, constMapKey: -1n, refs: newHelperRefMeta(env, fn.name, fn.args) };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   env.recordFuncMapAndKey(meta.map, funcId);
   const regs = curFrame(env.curState).regs;
   for (let i = 0; i < meta.raw.accessSize; i++) {
     checkMemAccess(env, env.insnIdx, regs[meta.raw.regno]!, `R${meta.raw.regno}`, i, 1, true, -1, false, false);
   }
+  releaseHelperArg(env, meta.refs);
   env.helperSpecialCases(funcId, meta.subprogno);
   for (const r of CALLER_SAVED) {
     markRegNotInit(regs[r]!, env.bpfCapable);
@@ -307,10 +322,16 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
       r0.flags = fn.ret.flags;
       r0.memSize = meta.memSize;
       break;
-    default:
-      notModelled(`helper return kind ${fn.ret.base}`);
+    default: {
+      const t = plainPtrRet(fn.ret.base);
+      if (!t) notModelled(`helper return kind ${fn.ret.base}`);
+      markRegKnownZero(r0);
+      r0.type = t;
+      r0.flags = fn.ret.flags;
+    }
   }
   if (r0.flags & PTR_MAYBE_NULL) r0.id = ++env.idGen;
+  helperRetReference(env, fn.name, meta.map, meta.refs);
   env.refineRetvalRange(funcId, fn.ret.base, meta.msizeMaxValue);
   env.checkMapFuncCompatibility(meta.map, funcId);
   return tailCallAfterHelper(env, funcId) ?? { code: 0, printState: false };
