@@ -36,3 +36,11 @@ test("markRegUnknownImprecise resets everything but subreg_def (kernel: bpf_mark
   assert.equal(r.r64, CNUM64_UNBOUNDED);
   assert.equal(r.r32, CNUM32_UNBOUNDED);
 });
+
+test("markRegKnown stores a negative imm as its 64-bit two's complement (kernel: ___mark_reg_known)", () => {
+  const r = newReg();
+  markRegKnown(r, -2n);
+  assert.deepEqual(r.varOff, { value: 0xfffffffffffffffen, mask: 0n });
+  assert.deepEqual(r.r64, { base: 0xfffffffffffffffen, size: 0n });
+  assert.deepEqual(r.r32, { base: 0xfffffffen, size: 0n });
+});

@@ -1,7 +1,7 @@
 // Register-state primitives: the kernel's __mark_reg_* family.
 // kernel: verifier.c (___mark_reg_known, __mark_reg_known, mark_reg_known_zero,
 // bpf_mark_reg_unknown_imprecise, bpf_mark_reg_not_init, init_reg_state)
-import { TNUM_UNKNOWN, tnumConst, CNUM64_UNBOUNDED, CNUM32_UNBOUNDED, cnum64FromURange, cnum32FromURange } from "./scalar-bridge.js";
+import { TNUM_UNKNOWN, CNUM64_UNBOUNDED, CNUM32_UNBOUNDED } from "./scalar-bridge.js";
 import type { RegState } from "./types.js";
 import { DEF_NOT_SUBREG } from "./types.js";
 
@@ -113,10 +113,11 @@ function clearPayload(reg: RegState): void {
 
 /** kernel: ___mark_reg_known — value knowledge only, ids untouched. */
 export function setKnownValue(reg: RegState, imm: bigint): void {
-  const v = imm & U64;
-  reg.varOff = tnumConst(v);
-  reg.r64 = cnum64FromURange(v, v);
-  reg.r32 = cnum32FromURange(v & U32, v & U32);
+  // The single-value arcs written out (cnum*_from_urange(v, v)): this runs for every BPF_K operand.
+  const v = BigInt.asUintN(64, imm);
+  reg.varOff = { value: v, mask: 0n };
+  reg.r64 = { base: v, size: 0n };
+  reg.r32 = { base: BigInt.asUintN(32, v), size: 0n };
 }
 
 /** kernel: __mark_reg_known */
