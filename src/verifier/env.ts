@@ -46,8 +46,10 @@ import {
   attachReturnType as btfAttachReturnType, attachReturnsVoid as btfAttachReturnsVoid, checkPtrToBtfAccess as btfCheckPtrToBtfAccess,
   checkPtrToMapAccess as btfCheckPtrToMapAccess, lsmRetvalRange as btfLsmRetvalRange, programReturnsVoid as btfProgramReturnsVoid,
 } from "./btfctx/index.js";
-import { mapFields as maprecFields, mapKptrFieldAt as maprecKptrFieldAt, mapHasField as maprecHasField } from "./maprec/index.js";
+import { mapFields as maprecFields, mapKptrFieldAt as maprecKptrFieldAt, mapHasField as maprecHasField, type BtfField } from "./maprec/index.js";
+import { checkMapKptrAccess as maprecCheckKptrAccess } from "./maprec/kptr.js";
 import { DEFAULT_NR_CPU_IDS, GET_RETVAL_RANGE, getRetvalRangeKind, setSRange, setURange } from "./helpers/retval.js";
+import { mapFuncCompat } from "./helpers/map-compat.js";
 import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
@@ -236,8 +238,8 @@ export class VerifierEnv {
   mapKptrFieldAt(map: MapInfo, off: number): MapField | null {
     return maprecKptrFieldAt(this, map, off);
   }
-  checkMapKptrAccess(_valueRegno: number, _insnIdx: number, _field: MapField): void {
-    notModelled("kptr fields in map values");
+  checkMapKptrAccess(valueRegno: number, insnIdx: number, field: MapField): void {
+    maprecCheckKptrAccess(this, valueRegno, insnIdx, field as BtfField);
   }
   mapIsRdonly(map: MapInfo): boolean {
     // kernel: bpf_map_is_rdonly — BPF_F_RDONLY_PROG and frozen (libbpf freezes .rodata).
@@ -434,11 +436,12 @@ export class VerifierEnv {
       return;
     }
     if (GENERIC.includes(map.type) && [1, 2, 3].includes(funcId)) return;
-    // for_each_map_elem and the bpf_timer helpers have no row of their own: any of these maps passes.
-    if (GENERIC.includes(map.type) && [164, 169, 170, 171, 172].includes(funcId)) return;
     const fname = (() => { const l = this.helperLookup(funcId); return "proto" in l ? l.proto.name : l.name; })();
     if (tailCallMapCompat(this, map, funcId, fname) || userRingbufMapCompat(this, map, funcId, fname)) return;
-    notModelled(`map type ${map.type} with helper #${funcId}`);
+    const v = mapFuncCompat(map.type, fname, funcId, this.input.progType, this.input.expectedAttachType);
+    if (v.ok) return;
+    for (const l of v.logs) this.verbose(l);
+    reject(this, "EINVAL", v.error);
   }
   /** Precision for a spilled slot (get_constant_map_key: bt_set_frame_slot + mark_chain_precision_batch). */
   markStackSlotPrecise(frameno: number, spi: number, _regno: number): void {
