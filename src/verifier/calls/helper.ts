@@ -10,13 +10,15 @@ import type { RegState } from "../state/types.js";
 import { DEF_NOT_SUBREG } from "../state/types.js";
 import { curFrame } from "../state/func.js";
 import { markRegKnownZero, markRegNotInit, markRegUnknown } from "../state/reg.js";
-import { regTypeStr, MEM_RDONLY, PTR_MAYBE_NULL, MEM_RINGBUF, PTR_TRUSTED, MEM_UNINIT, MEM_WRITE, MEM_FIXED_SIZE, MEM_ALIGNED, MEM_ALLOC, type BaseRegType } from "../state/reg-type.js";
+import { regTypeStr, MEM_RDONLY, PTR_MAYBE_NULL, MEM_RINGBUF, PTR_TRUSTED, MEM_UNINIT, MEM_WRITE, MEM_FIXED_SIZE, MEM_ALIGNED, MEM_ALLOC, NON_OWN_REF, MEM_RCU, type BaseRegType } from "../state/reg-type.js";
 import { isPointerValue, registerIsNull } from "../state/reg-query.js";
 import { regSmin, regUmax, regUmin, tnumIsConst } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
 import { notModelled } from "../not-modelled.js";
 import { processSpinLock } from "../maprec/spin-lock.js";
+import { processKptrFunc, markKptrXchgRet } from "../maprec/kptr.js";
+import type { BtfField } from "../maprec/record.js";
 import { checkRegArg } from "../ops/reg-arg.js";
 import { checkMemRegionAccess, checkMapAccess, checkMapAccessType } from "../memory/region.js";
 import { checkStackRangeInitialized, type RawModeMeta } from "../memory/stack.js";
@@ -69,6 +71,8 @@ const COMPATIBLE: Record<string, Compat> = {
   ARG_PTR_TO_TIMER: [["PTR_TO_MAP_VALUE", 0]],
   ...SOCK_ARG_COMPAT,
   ARG_PTR_TO_SPIN_LOCK: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC]],
+  ARG_KPTR_XCHG_DEST: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC], ["PTR_TO_BTF_ID", MEM_ALLOC | NON_OWN_REF],
+    ["PTR_TO_BTF_ID", MEM_ALLOC | NON_OWN_REF | MEM_RCU]],
 };
 
 interface CallArgMeta {
@@ -83,6 +87,8 @@ interface CallArgMeta {
   /** kernel: const_map_key — the lookup key when it is a known constant, else -1. */
   constMapKey: bigint;
   refs: HelperRefMeta;
+  /** kernel: meta->kptr_field (bpf_kptr_xchg's destination). */
+  kptrField?: BtfField;
 }
 
 const BPF_F_INNER_MAP = 1 << 12;
@@ -260,6 +266,10 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       if (meta.funcId !== 93 && meta.funcId !== 94) verifierBug(env, "spin lock arg on unexpected helper");
       processSpinLock(env, reg, `R${regno}`, { lock: meta.funcId === 93, res: false, irq: false });
       break;
+    case "ARG_KPTR_XCHG_DEST":
+      meta.kptrField = processKptrFunc(env, regno);
+      if (reg.type === "PTR_TO_MAP_VALUE") meta.map = reg.map;
+      break;
     default:
       if (NO_ARM_ARG_KINDS.has(arg.base)) break;
       notModelled(`helper argument kind ${arg.base}`);
@@ -321,6 +331,11 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
       r0.type = "PTR_TO_MEM";
       r0.flags = fn.ret.flags;
       r0.memSize = meta.memSize;
+      break;
+    case "RET_PTR_TO_BTF_ID":
+      // kernel: BPF_FUNC_kptr_xchg (194) returns the field's old pointer (acquired in helperRetReference)
+      if (funcId !== 194 || !meta.kptrField) notModelled(`helper return kind ${fn.ret.base}`);
+      markKptrXchgRet(env, meta.kptrField, fn.ret.flags);
       break;
     default: {
       const t = plainPtrRet(fn.ret.base);

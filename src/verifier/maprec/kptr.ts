@@ -18,6 +18,8 @@ import { btfRefOf, btfOfAnyRef, PROG_BTF_REF } from "../kfuncs/meta.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { inRcuCs } from "../kfuncs/refs.js";
 import { parseFields, type BtfField, type BtfFieldType } from "./record.js";
+import { recordOf } from "./index.js";
+import { tnumIsConst } from "../state/scalar-bridge.js";
 
 const BPF_CLASS_MASK = 0x07;
 const BPF_LDX = 0x01;
@@ -147,4 +149,42 @@ export function checkMapKptrAccess(env: VerifierEnv, valueRegno: number, insnIdx
     return;
   }
   reject(env, "EACCES", "kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST\n");
+}
+
+/** kernel: process_kptr_func — the referenced kptr field bpf_kptr_xchg's destination points at. */
+export function processKptrFunc(env: VerifierEnv, regno: number): BtfField {
+  const reg = curFrame(env.curState).regs[regno]!;
+  if (reg.type !== "PTR_TO_MAP_VALUE") return notModelled("bpf_kptr_xchg into a program-allocated object");
+  const map = reg.map!;
+  if (!map.btfValueTypeId) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_kptr_xchg\n`);
+  if (!tnumIsConst(reg.varOff)) reject(env, "EINVAL", `R${regno} doesn't have constant offset. kptr has to be at the constant offset\n`);
+  const fields = recordOf(env, map)?.fields ?? [];
+  const isKptr = (t: BtfFieldType) => t === "BPF_KPTR_UNREF" || t === "BPF_KPTR_REF" || t === "BPF_KPTR_PERCPU";
+  if (!fields.some((f) => isKptr(f.type))) reject(env, "EINVAL", `R${regno} has no valid kptr\n`);
+  // kernel: kptr_off is a u32 printed with %d
+  const off = Number(BigInt.asUintN(32, reg.varOff.value));
+  const field = fields.find((f) => isKptr(f.type) && f.offset === off);
+  if (!field) reject(env, "EACCES", `off=${off | 0} doesn't point to kptr\n`);
+  if (field.type !== "BPF_KPTR_REF" && field.type !== "BPF_KPTR_PERCPU") reject(env, "EACCES", `off=${off | 0} kptr isn't referenced kptr\n`);
+  return field;
+}
+
+/** kernel: check_helper_call, RET_PTR_TO_BTF_ID for BPF_FUNC_kptr_xchg — r0 takes the field's type. */
+export function markKptrXchgRet(env: VerifierEnv, field: BtfField, retFlags: number): void {
+  const r0 = curFrame(env.curState).regs[0]!;
+  const t = kptrTarget(env, field);
+  markRegKnownZero(r0);
+  r0.type = "PTR_TO_BTF_ID";
+  r0.flags = retFlags;
+  if (!t.isKernel) {
+    r0.flags |= MEM_ALLOC;
+    if (field.type === "BPF_KPTR_PERCPU") r0.flags |= MEM_PERCPU;
+  }
+  r0.btf = t.ref;
+  r0.btfId = t.id;
+}
+
+/** map_kptr_match_type for bpf_kptr_xchg's source argument (check_reg_type's BPF_PTR_POISON case). */
+export function kptrXchgMatchType(env: VerifierEnv, field: BtfField, regno: number): void {
+  kptrMatchType(env, field, kptrTarget(env, field), regno);
 }
