@@ -47,3 +47,31 @@ test("sanity check text and the small helpers", () => {
   assert.ok(D.within(D.unknown, D.known(3n)));
   assert.ok(!D.within(D.known(3n), D.unknown));
 });
+
+// boundsSync returns constants and the unknown scalar untouched: check that the full sync agrees.
+test("reg_bounds_sync fast path: constants and unknown are fixed points", () => {
+  const vals = [0n, 1n, 2n, 7n, 0x7fn, 0xffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n,
+    0x7fffffffffffffffn, 0x8000000000000000n, (1n << 64n) - 1n, (1n << 64n) - 2n, 0x123456789abcdefn];
+  let x = 0x9e3779b97f4a7c15n;
+  for (let i = 0; i < 200; i++) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+    vals.push(x, x >> BigInt(i % 64));
+  }
+  for (const v of vals) {
+    const k = D.known(v);
+    assert.equal(D.isFixedPoint(k), true);
+    assert.deepEqual(D.boundsSyncFull(k), k, `known(${v})`);
+  }
+  assert.equal(D.isFixedPoint(D.unknown), true);
+  assert.deepEqual(D.boundsSyncFull(D.unknown), D.unknown);
+  // anything else takes the full path
+  assert.equal(D.isFixedPoint(D.mk(tn(0n, 0xffn), D.C64.UNBOUNDED, D.C32.UNBOUNDED)), false);
+  assert.equal(D.isFixedPoint(D.mk(tn(5n, 0n), cn(5n, 0n), cn(6n, 0n))), false);
+});
+
+test("reg_bounds_sync fast path, exhaustively at 8 bits", async () => {
+  const { makeScalarCore } = await import("./scalar.js");
+  const S = makeScalarCore(8);
+  for (let v = 0n; v < 256n; v++) assert.deepEqual(S.boundsSyncFull(S.known(v)), S.known(v));
+  assert.deepEqual(S.boundsSyncFull(S.unknown), S.unknown);
+});

@@ -117,9 +117,22 @@ export function makeScalarCore(bits: number) {
   };
 
   // kernel: reg_bounds_sync
+  // A consistent constant and the fully unknown scalar are fixed points of reg_bounds_sync
+  // (scalar.test.ts checks both against the full computation): skipping them saves the
+  // five-step sync on every constant operand and every reset.
+  const isFixedPoint = (r: Scalar): boolean => {
+    const t = r.varOff;
+    if (t.mask === 0n)
+      return r.r64.size === 0n && r.r64.base === t.value && r.r32.size === 0n && r.r32.base === (t.value & H.max);
+    return t.mask === W.max && t.value === 0n && r.r64.base === 0n && r.r64.size === W.max &&
+      r.r32.base === 0n && r.r32.size === H.max;
+  };
+  const boundsSyncFull = (r: Scalar): Scalar =>
+    updateBounds(boundOffset(deduceBounds(deduceBounds(updateBounds(r)))));
   const boundsSync = (r: Scalar): Scalar => {
     if (rangeBoundsViolation(r)) return r;
-    return updateBounds(boundOffset(deduceBounds(deduceBounds(updateBounds(r)))));
+    if (isFixedPoint(r)) return r;
+    return boundsSyncFull(r);
   };
 
   /** kernel: reg_bounds_sanity_check — the message part, or null when the invariants hold */
@@ -239,7 +252,7 @@ export function makeScalarCore(bits: number) {
     cnum32FromTnum, cnum64FromTnum, rangeBoundsViolation, updateBounds32, updateBounds64,
     updateBounds, deduceBounds, boundOffset, boundsSync, sanityViolation, zext32To64, coerceToSize,
     coerceToSizeSx, coerceSubregToSizeSx, contains, equals, isConst, isConst32, sanityBugText,
-    markS32Range, rangeWithin, within, regWidth, constValue,
+    markS32Range, rangeWithin, within, regWidth, constValue, isFixedPoint, boundsSyncFull,
   };
 }
 

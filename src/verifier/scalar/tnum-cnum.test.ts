@@ -123,3 +123,10 @@ test("cnum32_from_cnum64 and cnum64_cnum32_intersect are sound (8-bit arcs, 4-bi
     }
   }
 });
+
+test("fls agrees with the bit length", async () => {
+  const { fls } = await import("./width.js");
+  const cases = [0n, 1n, 2n, 3n, 0xffffffffn, 0x100000000n, 0x1ffffffffn, (1n << 63n), (1n << 64n) - 1n, 1n << 64n, (1n << 70n) + 5n];
+  for (let i = 0; i < 64; i++) cases.push(1n << BigInt(i), (1n << BigInt(i)) - 1n, (1n << BigInt(i)) + 1n);
+  for (const x of cases) assert.equal(fls(x), x === 0n ? 0 : x.toString(2).length, `fls(${x})`);
+});

@@ -48,7 +48,11 @@ export function s(w: Width, x: bigint): bigint {
 
 /** kernel: fls64 — index (1-based) of the highest set bit, 0 for 0. */
 export function fls(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x === 0n) return 0;
+  // Two 32-bit halves through Math.clz32: toString(2) allocated a string on every tnum_range.
+  if (x > 0n && x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+  if (x > 0n && x <= 0xffffffffffffffffn) return 64 - Math.clz32(Number(x >> 32n));
+  return x.toString(2).length;
 }
 
 export function bmin(a: bigint, b: bigint): bigint {
