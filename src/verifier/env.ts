@@ -50,6 +50,7 @@ import { mapFields as maprecFields, mapKptrFieldAt as maprecKptrFieldAt, mapHasF
 import { checkMapKptrAccess as maprecCheckKptrAccess } from "./maprec/kptr.js";
 import { DEFAULT_NR_CPU_IDS, GET_RETVAL_RANGE, getRetvalRangeKind, setSRange, setURange } from "./helpers/retval.js";
 import { mapFuncCompat } from "./helpers/map-compat.js";
+import { runHelperSpecialCase } from "./helpers/special.js";
 import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
@@ -391,11 +392,12 @@ export class VerifierEnv {
   /** The per-helper special cases of check_helper_call that need more machinery than modelled yet. */
   helperSpecialCases(funcId: number, subprogno: number): void {
     if (helperCallbackCase(this, funcId, subprogno) || helperTailCallCase(this, funcId)) return;
-    // get_local_storage, snprintf, dynptr_from_mem, set_retval, dynptr_write, per_cpu_ptr, this_cpu_ptr
+    const look = this.helperLookup(funcId);
+    if ("proto" in look && runHelperSpecialCase(this, look.proto.name)) return;
+    // snprintf, dynptr_from_mem, dynptr_write, per_cpu_ptr, this_cpu_ptr, get_func_ip
     const special: Record<number, string> = {
-      81: "bpf_get_local_storage", 165: "bpf_snprintf", 197: "bpf_dynptr_from_mem", 187: "bpf_set_retval",
-      202: "bpf_dynptr_write", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr",
-      67: "bpf_get_stack (callchain buffers)", 141: "bpf_get_task_stack (callchain buffers)", 173: "bpf_get_func_ip",
+      165: "bpf_snprintf", 197: "bpf_dynptr_from_mem", 202: "bpf_dynptr_write", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr",
+      173: "bpf_get_func_ip",
     };
     const name = special[funcId];
     if (name) notModelled(`helper ${name}`);

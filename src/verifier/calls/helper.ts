@@ -30,6 +30,7 @@ import { invalidateOutgoingStackArgs } from "../stackargs/index.js";
 import { tailCallAfterHelper } from "../control/tail-call.js";
 import { processTimerHelper } from "../control/timer.js";
 import { NO_ARM_ARG_KINDS, SOCK_ARG_COMPAT, plainPtrRet } from "../helpers/kinds.js";
+import { helperChangesPktData } from "../helpers/special.js";
 import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
@@ -349,5 +350,8 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   helperRetReference(env, fn.name, meta.map, meta.refs);
   env.refineRetvalRange(funcId, fn.ret.base, meta.msizeMaxValue);
   env.checkMapFuncCompatibility(meta.map, funcId);
-  return tailCallAfterHelper(env, funcId) ?? { code: 0, printState: false };
+  const tail = tailCallAfterHelper(env, funcId);
+  if (tail) return tail;
+  if (helperChangesPktData(fn.name)) clearAllPktPointers(env);
+  return { code: 0, printState: false };
 }
