@@ -26,17 +26,20 @@ const BPF_REG_FP = 10;
 /** Backtracking gave up on this path: the caller falls back to forcing all scalars precise (kernel: -ENOTSUPP). */
 export const ENOTSUPP = "ENOTSUPP";
 
+const hex = (v: number | bigint): string => v.toString(16);
+
 /** kernel: bpf_push_jmp_history — a second push for the same insn merges into its entry. */
 export function pushJmpHistoryEntry(env: VerifierEnv, st: VerifierState, flags: number, spi: number, frame: number, linkedRegs: bigint): void {
   const p = env.prec;
   const cur = p.curHistEnt;
   if (cur) {
-    // Atomics push READ and WRITE sides; they must agree on the slot.
+    // Atomics push READ and WRITE sides; they must agree on the slot. The kernel only reports these.
     if ((cur.flags & flags) && (cur.flags & flags) !== flags) {
-      verifierBug(env, `insn history: insn_idx ${env.insnIdx} cur flags ${cur.flags.toString(16)} new flags ${flags.toString(16)}`);
+      reportBug(env, `insn history: insn_idx ${env.insnIdx} cur flags ${hex(cur.flags)} new flags ${hex(flags)}`,
+        "(env->cur_hist_ent->flags & insn_flags) && (env->cur_hist_ent->flags & insn_flags) != insn_flags");
     }
     if (cur.linkedRegs !== 0n) {
-      verifierBug(env, `insn history: insn_idx ${env.insnIdx} linked_regs: 0x${cur.linkedRegs.toString(16)}`);
+      reportBug(env, `insn history: insn_idx ${env.insnIdx} linked_regs: 0x${hex(cur.linkedRegs)}`, "env->cur_hist_ent->linked_regs != 0");
     }
     // Entries are shared with queued branch copies: replace, never mutate.
     const merged: JmpHistoryEntry = { ...cur, flags: cur.flags | flags, spi, frame, linkedRegs };
@@ -85,7 +88,10 @@ function subprogExit(env: VerifierEnv, bt: BacktrackState): void {
   bt.frame--;
 }
 
-const hex = (v: number | bigint): string => v.toString(16);
+/** kernel: verifier_bug_if where the caller carries on — the log line only. */
+function reportBug(env: VerifierEnv, msg: string, cond: string): void {
+  env.verbose(`verifier bug: ${msg} (${cond})\n`);
+}
 
 /** kernel: bpf_pseudo_call */
 function isPseudoCall(code: number, src: number): boolean {
@@ -159,7 +165,7 @@ export function backtrackInsn(env: VerifierEnv, idx: number, subseqIdx: number, 
       if (subprog < 0) reject(env, "EFAULT", "");
       if (env.subprogs[subprog]!.isGlobal) {
         // A global call returns straight to idx+1 and clobbers r1-r5.
-        if (idx + 1 !== subseqIdx) verifierBug(env, "extra insn from subprog");
+        if (idx + 1 !== subseqIdx) reportBug(env, "extra insn from subprog", "idx + 1 != subseq_idx");
         if (btRegMask(bt) & BPF_REGMASK_ARGS) verifierBug(env, `global subprog unexpected regs ${hex(btRegMask(bt))}`);
         btClearReg(bt, 0);
         return null;

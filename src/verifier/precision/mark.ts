@@ -158,7 +158,7 @@ export function markChainPrecisionFrom(env: VerifierEnv, start: VerifierState, r
       for (let i = 0; i < 64; i++) {
         if (!(smask & (1n << BigInt(i)))) continue;
         const slots = func.allocatedStack / BPF_REG_SIZE;
-        if (i >= slots) verifierBug(env, `stack slot ${i}, total slots ${slots}`);
+        if (i >= slots) verifierBug(env, `stack slot ${i}, total slots ${slots} (i >= func->allocated_stack / BPF_REG_SIZE)`);
         const r = spilledReg(st, fr, i);
         if (!r || r.type !== "SCALAR_VALUE" || r.precise) {
           btClearFrameSlot(bt, fr, i);
