@@ -60,7 +60,9 @@ export function kptrTarget(env: VerifierEnv, field: BtfField): KptrTarget {
   return { ref: PROG_BTF_REF, btf: prog, id: field.kptrTypeId, isKernel: false };
 }
 
-const GRAPH_NODES: ReadonlySet<BtfFieldType> = new Set(["BPF_LIST_NODE", "BPF_RB_NODE", "BPF_LIST_HEAD", "BPF_RB_ROOT", "BPF_SPIN_LOCK", "BPF_RES_SPIN_LOCK", "BPF_REFCOUNT", "BPF_KPTR_UNREF", "BPF_KPTR_REF", "BPF_KPTR_PERCPU", "BPF_TIMER", "BPF_WORKQUEUE", "BPF_TASK_WORK", "BPF_UPTR"]);
+// kernel: btf_parse_struct_metas' mask for program-allocated objects
+const LOCAL_OBJ_MASK: ReadonlySet<BtfFieldType> = new Set<BtfFieldType>(["BPF_SPIN_LOCK", "BPF_RES_SPIN_LOCK", "BPF_LIST_HEAD", "BPF_LIST_NODE",
+  "BPF_RB_ROOT", "BPF_RB_NODE", "BPF_REFCOUNT", "BPF_KPTR_UNREF", "BPF_KPTR_REF", "BPF_KPTR_PERCPU"]);
 
 /** kernel: btf_ld_kptr_type */
 function ldKptrType(env: VerifierEnv, field: BtfField, t: KptrTarget): number {
@@ -74,7 +76,7 @@ function ldKptrType(env: VerifierEnv, field: BtfField, t: KptrTarget): number {
     if (!t.isKernel) {
       // kernel: kptr_pointee_btf_record — a local object with graph nodes loads as a non-owning reference
       const size = (t.btf.type(t.id) as { size?: number }).size ?? 0;
-      const rec = parseFields(t.btf, t.id, size, GRAPH_NODES);
+      const rec = parseFields(t.btf, t.id, size, LOCAL_OBJ_MASK);
       if (rec && "fields" in rec && rec.fields.some((f) => f.type === "BPF_LIST_NODE" || f.type === "BPF_RB_NODE")) ret |= NON_OWN_REF;
     }
   } else {
