@@ -29,7 +29,7 @@ import { clearAllPktPointers } from "../packet/index.js";
 import { invalidateOutgoingStackArgs } from "../stackargs/index.js";
 import { tailCallAfterHelper } from "../control/tail-call.js";
 import { processTimerHelper } from "../control/timer.js";
-import { NO_ARM_ARG_KINDS, SOCK_ARG_COMPAT, plainPtrRet } from "../helpers/kinds.js";
+import { NO_ARM_ARG_KINDS, SOCK_ARG_COMPAT, plainPtrRet, resolveMapArgType } from "../helpers/kinds.js";
 import { helperChangesPktData } from "../helpers/special.js";
 import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
 
@@ -200,18 +200,26 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
   const regno = 1 + i;
   const regs = curFrame(env.curState).regs;
   const reg = regs[regno]!;
-  const arg = fn.args[i];
-  if (!arg || arg.base === "ARG_DONTCARE") return;
+  const protoArg = fn.args[i];
+  if (!protoArg || protoArg.base === "ARG_DONTCARE") return;
   checkRegArg(env, regno, "SRC_OP");
-  if (arg.base === "ARG_ANYTHING") {
+  if (protoArg.base === "ARG_ANYTHING") {
     if (isPointerValue(env, reg)) reject(env, "EACCES", `R${regno} leaks addr into helper function\n`);
     return;
   }
   if ((reg.type === "PTR_TO_PACKET" || reg.type === "PTR_TO_PACKET_META") && !env.mayAccessDirectPktData(false, fn.pktAccess)) {
     reject(env, "EACCES", "helper access to the packet is not allowed\n");
   }
+  let arg = protoArg;
+  if (arg.base === "ARG_PTR_TO_MAP_VALUE") {
+    const r = resolveMapArgType(meta.map?.type, meta.name, arg);
+    if ("error" in r) {
+      if (r.error === "bug") verifierBug(env, "invalid map_ptr to access map->type");
+      reject(env, "EINVAL", r.error);
+    }
+    arg = r;
+  }
   let argFlags = arg.flags;
-  if (arg.base === "ARG_PTR_TO_MAP_VALUE") notModelled("ARG_PTR_TO_MAP_VALUE resolution (resolve_map_arg_type)");
   const skip = registerIsNull(reg) && (argFlags & PTR_MAYBE_NULL);
   if (skip) {
     env.markChainPrecision(regno);
@@ -236,6 +244,12 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       break;
     case "ARG_PTR_TO_FUNC":
       meta.subprogno = reg.subprogno;
+      break;
+    case "ARG_PTR_TO_MAP_VALUE":
+      if ((argFlags & PTR_MAYBE_NULL) && registerIsNull(reg)) break;
+      if (!meta.map) verifierBug(env, "invalid map_ptr to access map->value");
+      meta.raw.rawMode = !!(argFlags & MEM_UNINIT);
+      checkHelperMemAccess(env, reg, regno, meta.map.valueSize, !!(argFlags & MEM_WRITE), false, meta.raw);
       break;
     case "ARG_PTR_TO_MEM":
       meta.raw.rawMode = !!(argFlags & MEM_UNINIT);

@@ -31,3 +31,28 @@ export const PLAIN_PTR_RET = {
 export function plainPtrRet(retBase: string): BaseRegType | undefined {
   return (PLAIN_PTR_RET as Record<string, BaseRegType>)[retBase];
 }
+
+/** A helper argument as the proto gives it (HelperProtoView's args rows). */
+export interface ProtoArg {
+  base: string;
+  flags: number;
+  size?: number;
+}
+
+/**
+ * kernel: resolve_map_arg_type — a map value argument means a socket for
+ * sockmap/sockhash, and bloom-filter peek only reads the value.
+ */
+export function resolveMapArgType(mapType: string | undefined, helper: string, arg: ProtoArg): ProtoArg | { error: string } {
+  if (mapType === undefined) return { error: "bug" };
+  switch (mapType) {
+    case "BPF_MAP_TYPE_SOCKMAP":
+    case "BPF_MAP_TYPE_SOCKHASH":
+      if (arg.base === "ARG_PTR_TO_MAP_VALUE" && arg.flags === 0) return { base: "ARG_PTR_TO_BTF_ID_SOCK_COMMON", flags: 0 };
+      return { error: "invalid arg_type for sockmap/sockhash\n" };
+    case "BPF_MAP_TYPE_BLOOM_FILTER":
+      return helper === "bpf_map_peek_elem" ? { base: "ARG_PTR_TO_MAP_VALUE", flags: 0 } : arg;
+    default:
+      return arg;
+  }
+}
