@@ -31,6 +31,7 @@ import { tailCallAfterHelper } from "../control/tail-call.js";
 import { processTimerHelper } from "../control/timer.js";
 import { NO_ARM_ARG_KINDS, SOCK_ARG_COMPAT, plainPtrRet, resolveMapArgType } from "../helpers/kinds.js";
 import { helperChangesPktData } from "../helpers/special.js";
+import { checkArgConstStr } from "../helpers/const-str.js";
 import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
@@ -244,6 +245,9 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       break;
     case "ARG_PTR_TO_FUNC":
       meta.subprogno = reg.subprogno;
+      break;
+    case "ARG_PTR_TO_CONST_STR":
+      checkArgConstStr(env, reg, regno);
       break;
     case "ARG_PTR_TO_MAP_VALUE":
       if ((argFlags & PTR_MAYBE_NULL) && registerIsNull(reg)) break;
