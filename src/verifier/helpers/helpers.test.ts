@@ -1,0 +1,90 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { HELPER_SIDE, MAP_SIDE, mapFuncCompat, maySockmapUpdate } from "./map-compat.js";
+import { PLAIN_PTR_RET, SOCK_ARG_COMPAT, resolveMapArgType } from "./kinds.js";
+import { isAcquireHelper, isPtrCastHelper } from "./refs.js";
+import { HELPER_SPECIAL_CASES, helperChangesPktData } from "./special.js";
+import { DEFAULT_NR_CPU_IDS, getRetvalRangeKind } from "./retval.js";
+import { MEM_RDONLY, MEM_UNINIT, MEM_WRITE } from "../state/reg-type.js";
+import { helperByName } from "../../kernel/helpers/index.js";
+import { MAP_TYPE_NUM } from "../../loader/generated/libbpf-sections.js";
+
+
+
+
+test("map/helper compatibility is checked both ways, with the kernel's message", () => {
+  // include/uapi/linux/bpf.h: BPF_MAP_TYPE_PROG_ARRAY = 3, BPF_FUNC_map_lookup_elem = 1
+  assert.deepEqual(mapFuncCompat("BPF_MAP_TYPE_PROG_ARRAY", "bpf_map_lookup_elem", 1, "BPF_PROG_TYPE_XDP", ""),
+    { ok: false, logs: [], error: "cannot pass map_type 3 into func bpf_map_lookup_elem#1\n" });
+  // a plain hash has no map-side row, but percpu lookup wants a percpu map
+  assert.equal(mapFuncCompat("BPF_MAP_TYPE_HASH", "bpf_map_lookup_percpu_elem", 195, "BPF_PROG_TYPE_XDP", "").ok, false);
+  assert.equal(mapFuncCompat("BPF_MAP_TYPE_HASH", "bpf_timer_init", 169, "BPF_PROG_TYPE_XDP", "").ok, true);
+  assert.equal(mapFuncCompat("BPF_MAP_TYPE_INSN_ARRAY", "bpf_map_lookup_elem", 1, "BPF_PROG_TYPE_XDP", "").ok, false);
+});
+
+test("sockmap updates depend on the program type (may_update_sockmap)", () => {
+  assert.equal(mapFuncCompat("BPF_MAP_TYPE_SOCKMAP", "bpf_map_update_elem", 2, "BPF_PROG_TYPE_SCHED_CLS", "").ok, true);
+  assert.deepEqual(mapFuncCompat("BPF_MAP_TYPE_SOCKHASH", "bpf_map_update_elem", 2, "BPF_PROG_TYPE_KPROBE", ""), {
+    ok: false, logs: ["cannot update sockmap in this context\n"], error: `cannot pass map_type ${MAP_TYPE_NUM.BPF_MAP_TYPE_SOCKHASH} into func bpf_map_update_elem#2\n`,
+  });
+  assert.equal(maySockmapUpdate("bpf_map_delete_elem", "BPF_PROG_TYPE_SOCK_OPS", ""), "yes");
+  assert.equal(maySockmapUpdate("bpf_map_update_elem", "BPF_PROG_TYPE_SOCK_OPS", ""), "log");
+  assert.equal(maySockmapUpdate("bpf_map_update_elem", "BPF_PROG_TYPE_TRACING", "BPF_TRACE_ITER"), "yes");
+  // not an update: refused without the sockmap line
+  assert.equal(maySockmapUpdate("bpf_map_push_elem", "BPF_PROG_TYPE_KPROBE", ""), "no");
+});
+
+test("the two compatibility tables agree where both have a row", () => {
+  for (const [helper, maps] of Object.entries(HELPER_SIDE)) {
+    for (const m of maps) {
+      const row = MAP_SIDE[m];
+      if (row) assert.ok(row.helpers.includes(helper), `${m} should list ${helper}`);
+    }
+  }
+  for (const name of [...Object.keys(HELPER_SIDE), ...Object.values(MAP_SIDE).flatMap((r) => r.helpers)]) {
+    assert.ok(helperByName(name.replace(/^bpf_/, "")), `${name} is a helper`);
+  }
+  for (const m of [...Object.keys(MAP_SIDE), ...Object.values(HELPER_SIDE).flat()]) assert.ok(m in MAP_TYPE_NUM, m);
+
+});
+
+test("resolve_map_arg_type", () => {
+  const value = { base: "ARG_PTR_TO_MAP_VALUE", flags: 0 };
+  assert.deepEqual(resolveMapArgType("BPF_MAP_TYPE_SOCKMAP", "bpf_map_update_elem", value), { base: "ARG_PTR_TO_BTF_ID_SOCK_COMMON", flags: 0 });
+  assert.deepEqual(resolveMapArgType("BPF_MAP_TYPE_SOCKHASH", "bpf_map_peek_elem", { base: "ARG_PTR_TO_MAP_VALUE", flags: MEM_UNINIT | MEM_WRITE }),
+    { error: "invalid arg_type for sockmap/sockhash\n" });
+  assert.deepEqual(resolveMapArgType("BPF_MAP_TYPE_BLOOM_FILTER", "bpf_map_peek_elem", { base: "ARG_PTR_TO_MAP_VALUE", flags: MEM_UNINIT | MEM_WRITE }), value);
+  assert.deepEqual(resolveMapArgType("BPF_MAP_TYPE_HASH", "bpf_map_update_elem", { base: "ARG_PTR_TO_MAP_VALUE", flags: MEM_RDONLY }), { base: "ARG_PTR_TO_MAP_VALUE", flags: MEM_RDONLY });
+  assert.deepEqual(resolveMapArgType(undefined, "bpf_map_update_elem", value), { error: "bug" });
+});
+
+test("socket kinds: argument rows and return kinds", () => {
+  // bpf_sk_release takes anything sock_common-like, bpf_sk_fullsock's result is a full socket only
+  assert.equal(SOCK_ARG_COMPAT.ARG_PTR_TO_SOCKET.length, 1);
+  assert.deepEqual(SOCK_ARG_COMPAT.ARG_PTR_TO_BTF_ID_SOCK_COMMON.slice(0, 4), SOCK_ARG_COMPAT.ARG_PTR_TO_SOCK_COMMON);
+  assert.equal(PLAIN_PTR_RET.RET_PTR_TO_SOCKET, "PTR_TO_SOCKET");
+});
+
+test("acquiring and casting helpers", () => {
+  assert.ok(isAcquireHelper("bpf_sk_lookup_tcp", null));
+  assert.ok(isAcquireHelper("bpf_ringbuf_reserve", null));
+  assert.ok(!isAcquireHelper("bpf_map_lookup_elem", null));
+  assert.ok(isAcquireHelper("bpf_map_lookup_elem", { name: "m", type: "BPF_MAP_TYPE_SOCKHASH", keySize: 4, valueSize: 8, maxEntries: 1, flags: 0 }));
+  assert.ok(isPtrCastHelper("bpf_sk_fullsock") && isPtrCastHelper("bpf_tcp_sock"));
+  assert.ok(!isPtrCastHelper("bpf_sk_release"));
+});
+
+test("special cases and packet-changing helpers", () => {
+  for (const name of Object.keys(HELPER_SPECIAL_CASES)) assert.ok(helperByName(name.replace(/^bpf_/, "")), name);
+  assert.ok(helperChangesPktData("bpf_skb_pull_data"));
+  // a taken tail call does not return: the main program keeps its packet pointers
+  assert.ok(!helperChangesPktData("bpf_tail_call"));
+  assert.ok(!helperChangesPktData("bpf_skb_load_bytes"));
+});
+
+test("retval ranges", () => {
+  assert.ok(Number.isInteger(DEFAULT_NR_CPU_IDS) && DEFAULT_NR_CPU_IDS >= 1);
+  assert.equal(getRetvalRangeKind("BPF_PROG_TYPE_CGROUP_SOCKOPT", "BPF_CGROUP_GETSOCKOPT"), "none");
+  assert.equal(getRetvalRangeKind("BPF_PROG_TYPE_CGROUP_SOCKOPT", "BPF_CGROUP_SETSOCKOPT"), "errno");
+  assert.equal(getRetvalRangeKind("BPF_PROG_TYPE_LSM", "BPF_LSM_CGROUP"), "lsm");
+});
