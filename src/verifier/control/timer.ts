@@ -8,7 +8,7 @@ import type { RegState } from "../state/types.js";
 import { tnumIsConst } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
-import { recordOf } from "../maprec/index.js";
+import { mapHasBtf, recordOf } from "../maprec/index.js";
 
 /** kernel: check_map_field_pointer for BPF_TIMER; records the map in `meta`. */
 export function processTimerHelper(env: VerifierEnv, reg: RegState, regno: number, meta: { map: MapInfo | null; mapUid: number }): void {
@@ -16,7 +16,7 @@ export function processTimerHelper(env: VerifierEnv, reg: RegState, regno: numbe
   if (!tnumIsConst(reg.varOff)) {
     reject(env, "EINVAL", `R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset\n`);
   }
-  if (!map.btfValueTypeId) return reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_timer\n`);
+  if (!mapHasBtf(env, map)) return reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_timer\n`);
   // kernel: the map's btf_record (timer_off), found when the map was created
   const rec = recordOf(env, map);
   if (!rec || rec.timerOff < 0) reject(env, "EINVAL", `map '${map.name}' has no valid bpf_timer\n`);

@@ -3,18 +3,30 @@
 import type { VerifierEnv } from "../env.js";
 import type { MapInfo } from "../input.js";
 import { notModelled } from "../not-modelled.js";
+import { mapCreateRefusal } from "./create.js";
 import { mapRecord, isRecordError, isKptrField, type BtfField, type BtfFieldType, type BtfRecord } from "./record.js";
 
 export { mapRecord, parseFields, isRecordError, isKptrField, btfFieldTypeName, type BtfField, type BtfFieldType, type BtfRecord } from "./record.js";
 export { recordProgCompatibility, isTracingProgType } from "./prog-compat.js";
 export { processSpinLock, acquireLockState, releaseLockState, findLockState, type SpinLockFlags } from "./spin-lock.js";
 
-/** The record of `map`, or notModelled when BPF_MAP_CREATE would have refused the map (the load fails before the verifier). */
+/**
+ * The record of `map` as the program sees it: null for no special fields,
+ * including a record btf_parse_fields refused (the map is still created) and
+ * a map whose create with BTF failed (libbpf retried without BTF).
+ */
 export function recordOf(env: VerifierEnv, map: MapInfo): BtfRecord | null {
   if (map.btfValueTypeId && !env.progBtf) return notModelled(`map '${map.name}' value BTF without the program's BTF`);
   const rec = mapRecord(env.progBtf, map);
-  if (isRecordError(rec)) return notModelled(`map '${map.name}' refused at creation: ${rec.why} (${rec.errno})`);
+  if (rec === null || isRecordError(rec) || mapCreateRefusal(map, rec)) return null;
   return rec;
+}
+
+/** kernel: map->btf — false too when libbpf had to create the map without BTF. */
+export function mapHasBtf(env: VerifierEnv, map: MapInfo): boolean {
+  if (!map.btfValueTypeId) return false;
+  const rec = mapRecord(env.progBtf, map);
+  return !(rec && !isRecordError(rec) && mapCreateRefusal(map, rec));
 }
 
 export function mapFields(env: VerifierEnv, map: MapInfo): BtfField[] {

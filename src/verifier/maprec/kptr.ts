@@ -18,7 +18,7 @@ import { btfRefOf, btfOfAnyRef, PROG_BTF_REF } from "../kfuncs/meta.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { inRcuCs } from "../kfuncs/refs.js";
 import { parseFields, type BtfField, type BtfFieldType } from "./record.js";
-import { recordOf } from "./index.js";
+import { mapHasBtf, recordOf } from "./index.js";
 import { tnumIsConst } from "../state/scalar-bridge.js";
 
 const BPF_CLASS_MASK = 0x07;
@@ -158,7 +158,7 @@ export function processKptrFunc(env: VerifierEnv, regno: number): BtfField {
   const reg = curFrame(env.curState).regs[regno]!;
   if (reg.type !== "PTR_TO_MAP_VALUE") return notModelled("bpf_kptr_xchg into a program-allocated object");
   const map = reg.map!;
-  if (!map.btfValueTypeId) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_kptr_xchg\n`);
+  if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_kptr_xchg\n`);
   if (!tnumIsConst(reg.varOff)) reject(env, "EINVAL", `R${regno} doesn't have constant offset. kptr has to be at the constant offset\n`);
   const fields = recordOf(env, map)?.fields ?? [];
   const isKptr = (t: BtfFieldType) => t === "BPF_KPTR_UNREF" || t === "BPF_KPTR_REF" || t === "BPF_KPTR_PERCPU";

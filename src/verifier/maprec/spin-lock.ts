@@ -10,7 +10,7 @@ import { reject } from "../reject.js";
 import { notModelled } from "../not-modelled.js";
 import { inRcuCs, invalidateRcuProtectedRefs, forEachRegInVstate, markRegInvalid } from "../kfuncs/refs.js";
 import { NON_OWN_REF, MEM_ALLOC } from "../state/reg-type.js";
-import { mapRecord, isRecordError } from "./record.js";
+import { mapHasBtf, recordOf } from "./index.js";
 import { recordProgCompatibility } from "./prog-compat.js";
 
 const LOCK_TYPES: ReadonlySet<RefType> = new Set(["REF_TYPE_LOCK", "REF_TYPE_RES_LOCK", "REF_TYPE_RES_LOCK_IRQ"]);
@@ -74,10 +74,8 @@ export function processSpinLock(env: VerifierEnv, reg: RegState, argName: string
   }
   if (reg.type !== "PTR_TO_MAP_VALUE") return notModelled(`${lockStr}_lock in a program-allocated object`);
   const map = reg.map!;
-  if (!map.btfValueTypeId) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use ${lockStr}_lock\n`);
-  const rec = mapRecord(env.progBtf, map);
-  if (!env.progBtf) return notModelled(`${lockStr}_lock in a map without the program's BTF`);
-  if (isRecordError(rec)) return notModelled(`map '${map.name}' refused at creation (${rec.why})`);
+  if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use ${lockStr}_lock\n`);
+  const rec = recordOf(env, map);
   // The kernel refuses such programs when the map is first used, before the walk; until the pre-pass
   // hook (checkMapProgCompatibility) is wired, reaching the lock here would print the wrong line.
   if (recordProgCompatibility(rec, env.input.progType)) return notModelled(`check_map_prog_compatibility for map '${map.name}'`);
