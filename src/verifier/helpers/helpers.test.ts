@@ -88,3 +88,16 @@ test("retval ranges", () => {
   assert.equal(getRetvalRangeKind("BPF_PROG_TYPE_CGROUP_SOCKOPT", "BPF_CGROUP_SETSOCKOPT"), "errno");
   assert.equal(getRetvalRangeKind("BPF_PROG_TYPE_LSM", "BPF_LSM_CGROUP"), "lsm");
 });
+
+test("bpf_snprintf format strings (bpf_bprintf_prepare)", async () => {
+  const { bprintfFormatOk } = await import("./snprintf.js");
+  const f = (s: string): Uint8Array => new TextEncoder().encode(s + "\0");
+  assert.ok(bprintfFormatOk(f("%d %u %lld %llx %s %c %% %pI4 %pks"), 8));
+  assert.ok(!bprintfFormatOk(f("%d %d"), 1), "more specifiers than arguments");
+  assert.ok(!bprintfFormatOk(f("%z"), 1), "unsupported conversion");
+  assert.ok(!bprintfFormatOk(f("%pI5"), 1), "only IPv4/IPv6 addresses");
+  assert.ok(!bprintfFormatOk(f("%sx"), 1), "%s must end a word");
+  assert.ok(!bprintfFormatOk(f("a\x01b"), 0), "control bytes");
+  assert.ok(bprintfFormatOk(f("\u00e9t\u00e9 %5d"), 1), "UTF-8 text and widths pass");
+  assert.ok(!bprintfFormatOk(new Uint8Array([0x25, 0x64]), 1), "no NUL");
+});

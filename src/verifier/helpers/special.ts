@@ -11,6 +11,7 @@ import { regS32Max, regS32Min } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
 import { notModelled } from "../not-modelled.js";
 import { verboseInvalidScalar } from "../ops/exit.js";
+import { checkSnprintfCall } from "./snprintf.js";
 
 type SpecialCase = (env: VerifierEnv) => void;
 
@@ -45,6 +46,7 @@ const callchainBuffers: SpecialCase = () => {};
 export const HELPER_SPECIAL_CASES: Readonly<Record<string, SpecialCase>> = {
   bpf_set_retval: setRetval,
   bpf_get_local_storage: getLocalStorage,
+  bpf_snprintf: checkSnprintfCall,
   bpf_get_stack: callchainBuffers,
   bpf_get_task_stack: callchainBuffers,
 };
