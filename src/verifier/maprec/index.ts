@@ -2,7 +2,6 @@
 // kernel: btf_record_has_field, btf_record_find
 import type { VerifierEnv } from "../env.js";
 import type { MapInfo } from "../input.js";
-import { notModelled } from "../not-modelled.js";
 import { mapCreateRefusal } from "./create.js";
 import { mapRecord, isRecordError, isKptrField, type BtfField, type BtfFieldType, type BtfRecord } from "./record.js";
 
@@ -16,7 +15,8 @@ export { processSpinLock, acquireLockState, releaseLockState, findLockState, typ
  * a map whose create with BTF failed (libbpf retried without BTF).
  */
 export function recordOf(env: VerifierEnv, map: MapInfo): BtfRecord | null {
-  if (map.btfValueTypeId && !env.progBtf) return notModelled(`map '${map.name}' value BTF without the program's BTF`);
+  // No program BTF: the kernel refused the object's BTF, and libbpf then creates every map without BTF.
+  if (!env.progBtf) return null;
   const rec = mapRecord(env.progBtf, map);
   if (rec === null || isRecordError(rec) || mapCreateRefusal(map, rec)) return null;
   return rec;
@@ -24,7 +24,7 @@ export function recordOf(env: VerifierEnv, map: MapInfo): BtfRecord | null {
 
 /** kernel: map->btf — false too when libbpf had to create the map without BTF. */
 export function mapHasBtf(env: VerifierEnv, map: MapInfo): boolean {
-  if (!map.btfValueTypeId) return false;
+  if (!map.btfValueTypeId || !env.progBtf) return false;
   const rec = mapRecord(env.progBtf, map);
   return !(rec && !isRecordError(rec) && mapCreateRefusal(map, rec));
 }
