@@ -32,6 +32,7 @@ import { processTimerHelper } from "../control/timer.js";
 import { NO_ARM_ARG_KINDS, SOCK_ARG_COMPAT, plainPtrRet, resolveMapArgType } from "../helpers/kinds.js";
 import { helperChangesPktData } from "../helpers/special.js";
 import { checkArgConstStr } from "../helpers/const-str.js";
+import { markRetPtrToBtfId } from "../helpers/ret-btf.js";
 import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
@@ -353,7 +354,11 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
       break;
     case "RET_PTR_TO_BTF_ID":
       // kernel: BPF_FUNC_kptr_xchg (194) returns the field's old pointer (acquired in helperRetReference)
-      if (funcId !== 194 || !meta.kptrField) notModelled(`helper return kind ${fn.ret.base}`);
+      if (funcId !== 194) {
+        markRetPtrToBtfId(env, fn.name, funcId, fn.ret.flags);
+        break;
+      }
+      if (!meta.kptrField) notModelled(`helper return kind ${fn.ret.base}`);
       markKptrXchgRet(env, meta.kptrField, fn.ret.flags);
       break;
     default: {
