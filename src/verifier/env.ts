@@ -48,7 +48,7 @@ import {
 } from "./btfctx/index.js";
 import { mapFields as maprecFields, mapKptrFieldAt as maprecKptrFieldAt, mapHasField as maprecHasField, type BtfField } from "./maprec/index.js";
 import { checkMapKptrAccess as maprecCheckKptrAccess } from "./maprec/kptr.js";
-import { DEFAULT_NR_CPU_IDS, GET_RETVAL_RANGE, getRetvalRangeKind, setSRange, setURange } from "./helpers/retval.js";
+import { DEFAULT_NR_CPU_IDS, GET_RETVAL_RANGE, getRetvalRangeKind, lsmCgroupRetvalRange, setSRange, setURange } from "./helpers/retval.js";
 import { mapFuncCompat } from "./helpers/map-compat.js";
 import { runHelperSpecialCase } from "./helpers/special.js";
 import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
@@ -421,8 +421,9 @@ export class VerifierEnv {
       case 186: {
         const kind = getRetvalRangeKind(this.input.progType, this.input.expectedAttachType);
         if (kind === "none") return;
-        if (kind === "lsm") notModelled("bpf_get_retval range under BPF_LSM_CGROUP");
-        setSRange(r0, GET_RETVAL_RANGE[0], GET_RETVAL_RANGE[1]);
+        const hook = kind === "lsm" ? lsmCgroupRetvalRange(this) : { minval: Number(GET_RETVAL_RANGE[0]), maxval: Number(GET_RETVAL_RANGE[1]) };
+        if (!hook) return;
+        setSRange(r0, BigInt(hook.minval), BigInt(hook.maxval));
         return;
       }
       default:

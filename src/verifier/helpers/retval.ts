@@ -1,6 +1,8 @@
 // Return-value ranges of RET_INTEGER helpers that the kernel narrows.
 // kernel: verifier.c (do_refine_retval_range)
+import type { VerifierEnv } from "../env.js";
 import type { RegState } from "../state/types.js";
+import { attachFunc, BOOL_LSM_HOOKS } from "../btfctx/index.js";
 import { cnum32FromSRange, cnum32FromURange, cnum64FromSRange, cnum64FromURange } from "../state/scalar-bridge.js";
 import { regBoundsSync } from "../ops/scalar-ops.js";
 
@@ -41,4 +43,14 @@ export function getRetvalRangeKind(progType: string, expectedAttachType: string)
   if (progType === "BPF_PROG_TYPE_CGROUP_SOCKOPT" && expectedAttachType === "BPF_CGROUP_GETSOCKOPT") return "none";
   if (progType === "BPF_PROG_TYPE_LSM" && expectedAttachType === "BPF_LSM_CGROUP") return "lsm";
   return "errno";
+}
+
+/**
+ * kernel: bpf_lsm_get_retval_range for a BPF_LSM_CGROUP program — null when the
+ * hook returns void (no range: the retval helpers have nothing to bound).
+ */
+export function lsmCgroupRetvalRange(env: VerifierEnv): { minval: number; maxval: number } | null {
+  const fn = attachFunc(env);
+  if (fn.proto.returnType === 0) return null;
+  return BOOL_LSM_HOOKS.has(fn.name) ? { minval: 0, maxval: 1 } : { minval: -Number(MAX_ERRNO), maxval: 0 };
 }

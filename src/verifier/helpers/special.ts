@@ -9,9 +9,9 @@ import { curFrame } from "../state/func.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { regS32Max, regS32Min } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
-import { notModelled } from "../not-modelled.js";
 import { verboseInvalidScalar } from "../ops/exit.js";
 import { checkSnprintfCall } from "./snprintf.js";
+import { lsmCgroupRetvalRange } from "./retval.js";
 
 type SpecialCase = (env: VerifierEnv) => void;
 
@@ -25,8 +25,14 @@ function setRetval(env: VerifierEnv): void {
   const { progType, expectedAttachType } = env.input;
   // getsockopt may report any value back to the caller
   if (progType === "BPF_PROG_TYPE_CGROUP_SOCKOPT" && expectedAttachType === "BPF_CGROUP_GETSOCKOPT") return;
-  if (progType === "BPF_PROG_TYPE_LSM" && expectedAttachType === "BPF_LSM_CGROUP") notModelled("bpf_set_retval under BPF_LSM_CGROUP (the hook's range)");
   const range: RetvalRange = { minval: -MAX_ERRNO, maxval: 0, return32bit: true };
+  if (progType === "BPF_PROG_TYPE_LSM" && expectedAttachType === "BPF_LSM_CGROUP") {
+    const hook = lsmCgroupRetvalRange(env);
+    // a void hook's caller ignores the value: setting one is a mistake
+    if (!hook) reject(env, "EINVAL", "BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!\n");
+    range.minval = hook.minval;
+    range.maxval = hook.maxval;
+  }
   env.markChainPrecision(1);
   if (!(BigInt(range.minval) <= regS32Min(r1) && regS32Max(r1) <= BigInt(range.maxval))) {
     verboseInvalidScalar(env, r1, range, "At bpf_set_retval", "R1");
