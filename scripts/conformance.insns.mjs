@@ -29,7 +29,10 @@ const extra = moduleBtfArgs(api);
 
 const rows = [];
 for (const object of objects) {
-  const r = await runner.run(["insns", "--json", ...extra, api.objectPath(object)]);
+  // test_loader's __btf_path: libbpf relocated these objects against that BTF (btf_custom_path)
+  const custom = programs.find((q) => q.object === object && q.btfCustomPath)?.btfCustomPath;
+  const core = custom ? ["--core-btf", api.objectPath(custom)] : [];
+  const r = await runner.run(["insns", "--json", ...extra, ...core, api.objectPath(object)]);
   const got = byProgram(jsonLines(r.stdout), object);
   for (const p of programs.filter((q) => q.object === object)) {
     const g = got.get(p.program);
