@@ -53,14 +53,14 @@ if (objects.length === 0) {
   process.exit(2);
 }
 const runner = new CliRunner(Number(opts.timeout) * 1000, opts["replay-kernel"] ? REPLAY_CLI : undefined);
-const probe = await probeCommand(runner, "verify", api.objectPath(objects[0]));
+const extra = moduleBtfArgs(api);
+const probe = await probeCommand(runner, "verify", api.objectPath(objects[0]), extra);
 if (!probe.ok) {
   console.error("bench: the verifier is not available: `bpfverify verify --json` gave no results.");
   console.error(`bench: ${probe.why}`);
   await runner.close();
   process.exit(3);
 }
-const extra = moduleBtfArgs(api);
 
 // ---- run: each object (or flagged program) `repeat` times, keeping each program's fastest run ----
 const ours = new Map();

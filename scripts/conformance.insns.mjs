@@ -19,13 +19,13 @@ const programs = api.loadCorpusPrograms();
 const sets = setIndex(api);
 const objects = [...new Set(programs.map((p) => p.object))].filter((o) => !opts.only || o.includes(opts.only)).sort();
 const runner = new CliRunner(Number(opts.timeout) * 1000);
-const probe = await probeCommand(runner, "insns", api.objectPath(objects[0]));
+const extra = moduleBtfArgs(api);
+const probe = await probeCommand(runner, "insns", api.objectPath(objects[0]), extra);
 if (!probe.ok) {
   console.error(`insns: \`bpfverify insns --json\` not available: ${probe.why}`);
   await runner.close();
   process.exit(3);
 }
-const extra = moduleBtfArgs(api);
 
 const rows = [];
 for (const object of objects) {

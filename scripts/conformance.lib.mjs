@@ -86,8 +86,9 @@ export function jsonLines(stdout) {
  * Whether the verifier commands exist yet. The placeholder commands exit 2 with
  * "not implemented"; a missing build cannot load them at all.
  */
-export async function probeCommand(runner, cmd, objPath) {
-  const r = await runner.run([cmd, "--json", objPath]);
+/** `extra`: the arguments the real runs pass (module BTFs: without them a module kfunc extern fails the load). */
+export async function probeCommand(runner, cmd, objPath, extra = []) {
+  const r = await runner.run([cmd, "--json", ...extra, objPath]);
   const text = `${r.stderr}`;
   if (r.rc === 2 && /not implemented|not available/i.test(text)) return { ok: false, why: text.trim() };
   if (jsonLines(r.stdout).length === 0) return { ok: false, why: `no JSON lines (exit ${r.rc}): ${text.trim().slice(0, 500)}` };

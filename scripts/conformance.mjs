@@ -64,7 +64,9 @@ const runner = new CliRunner(Number(opts.timeout) * 1000, opts["replay-kernel"] 
 const objPath = (o) => api.objectPath(o);
 
 // ---- is there a verifier to measure? ----
-const probe = await probeCommand(runner, "test", objPath(objects[0]));
+// Module BTFs resolve the bpf_testmod/netfilter kfuncs and ksyms.
+const extra = moduleBtfArgs(api);
+const probe = await probeCommand(runner, "test", objPath(objects[0]), extra);
 if (!probe.ok) {
   console.error("conformance: the verifier is not available: `bpfverify test --json` gave no results.");
   console.error(`conformance: ${probe.why}`);
@@ -72,15 +74,9 @@ if (!probe.ok) {
   await runner.close();
   process.exit(3);
 }
-let extra = moduleBtfArgs(api);
-{
-  // Module BTFs resolve the bpf_testmod/netfilter kfuncs; drop the option if a command lacks it.
-  const r = await runner.run(["test", "--json", ...extra, objPath(objects[0])]);
-  if (jsonLines(r.stdout).length === 0 && /module-btf/.test(r.stderr)) extra = [];
-}
 let verifyOk = !opts["no-verify"];
 if (verifyOk) {
-  const v = await probeCommand(runner, "verify", objPath(objects[0]));
+  const v = await probeCommand(runner, "verify", objPath(objects[0]), extra);
   if (!v.ok) {
     console.error(`conformance: \`bpfverify verify --json\` not available (${v.why.split("\n")[0]}): verdict agreement not measured`);
     verifyOk = false;

@@ -114,16 +114,26 @@ export interface VerifyProgramOptions {
 }
 
 let defaultProfile: Profile | undefined;
-const profilesByTarget = new WeakMap<Btf, Profile>();
+/** Per vmlinux BTF object, the profiles made for each list of module BTF objects. */
+const profilesByTarget = new WeakMap<Btf, { modules: readonly Btf[]; names: readonly string[]; profile: Profile }[]>();
 
-/** The profile for a target BTF and its modules (cached per vmlinux BTF object). */
+/**
+ * The profile for a target BTF and its modules, cached per (vmlinux, modules) objects: a
+ * long-lived process (the conformance worker, an editor) verifies objects against different
+ * module sets over the same bundled vmlinux.
+ */
 export function profileFor(vmlinux: Btf, modules: readonly { name: string; btf: Btf }[]): Profile {
-  let p = profilesByTarget.get(vmlinux);
-  if (!p) {
-    p = makeProfile("7.2", vmlinux, modules.map((m) => ({ module: m.name, btf: m.btf })));
-    profilesByTarget.set(vmlinux, p);
+  let entries = profilesByTarget.get(vmlinux);
+  if (!entries) profilesByTarget.set(vmlinux, (entries = []));
+  const same = (e: { modules: readonly Btf[]; names: readonly string[] }): boolean =>
+    e.modules.length === modules.length && modules.every((m, i) => e.modules[i] === m.btf && e.names[i] === m.name);
+  let hit = entries.find(same);
+  if (!hit) {
+    hit = { modules: modules.map((m) => m.btf), names: modules.map((m) => m.name), profile: makeProfile("7.2", vmlinux, modules.map((m) => ({ module: m.name, btf: m.btf }))) };
+    entries.push(hit);
+    if (entries.length > 8) entries.shift();
   }
-  return p;
+  return hit.profile;
 }
 
 /**

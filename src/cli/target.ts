@@ -1,6 +1,7 @@
 // Shared by the commands that load objects: the target kernel's BTF
 // (--btf, default: bundled 7.2) and module split BTFs (--module-btf).
-import { basename } from "node:path";
+import { statSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { loadBtfFile, loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
 import { elfSectionBytes } from "../elf/index.js";
 
@@ -14,13 +15,36 @@ function readBtf(path: string, base: Btf | undefined, name: string): Btf {
 }
 
 let bundled: Btf | undefined;
+/**
+ * Module BTFs already parsed over a vmlinux BTF, by resolved path, size and mtime: a long-lived
+ * process running many commands then hands the same BTF objects to profileFor, which caches on them.
+ */
+const moduleCache = new WeakMap<Btf, Map<string, { stamp: string; btf: Btf }>>();
+
+function readModuleBtf(path: string, vmlinux: Btf, name: string): Btf {
+  let byPath = moduleCache.get(vmlinux);
+  if (!byPath) moduleCache.set(vmlinux, (byPath = new Map()));
+  const key = `${resolve(path)}\0${name}`;
+  let stamp = "";
+  try {
+    const st = statSync(path);
+    stamp = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    // unreadable: readBtf reports it with the file named
+  }
+  const hit = byPath.get(key);
+  if (hit && stamp && hit.stamp === stamp) return hit.btf;
+  const btf = readBtf(path, vmlinux, name);
+  if (stamp) byPath.set(key, { stamp, btf });
+  return btf;
+}
 
 /** Throws InputError (with the file named) on unreadable or corrupt BTF. */
 export function loadTarget(btfPath: string | undefined, modulePaths: readonly string[]): Target {
   const vmlinux = btfPath ? readBtf(btfPath, undefined, "vmlinux") : (bundled ??= loadBundledVmlinuxBtf("7.2"));
   const modules = modulePaths.map((p) => {
     const name = basename(p).replace(/\.[^.]*$/, "");
-    return { name, btf: readBtf(p, vmlinux, name) };
+    return { name, btf: readModuleBtf(p, vmlinux, name) };
   });
   return { vmlinux, modules };
 }
