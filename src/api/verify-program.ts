@@ -152,6 +152,10 @@ function kernelAcceptsBtf(btf: Btf): boolean {
 
 /** Verify one program of a loaded object against the bundled Linux 7.2 rules. */
 export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = {}): VerifyResult {
+  if (prog.loadError) {
+    // libbpf (libbpf_prepare_prog_load / bpf_object_init_prog): the kernel never sees it
+    return { verdict: "failure", libbpfError: prog.loadError, log: "", logTrueSize: 0, insnsProcessed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, stackDepths: [], durationUs: 0 };
+  }
   installDefaultScalarDomain();
   const profile = opts.profile ?? (defaultProfile ??= loadProfile());
   const input = toVerifierInput(prog, opts.progFlags ?? 0);

@@ -169,6 +169,33 @@ export class Btf {
     return this.#words[this.#wordIdx(id) + 3 + i]!;
   }
 
+  // ---- in-place fixups: libbpf edits an object's BTF before handing it to the kernel ----
+
+  /**
+   * Sets a local DATASEC's size and its variables (same count; libbpf: btf_fixup_datasec fills
+   * what old clang left zero, and sorts the variables by offset). @internal for the loader.
+   */
+  patchDatasec(id: number, size: number, vars: readonly { type: number; offset: number; size: number }[]): void {
+    if (id < this.startId || this.kind(id) !== "DATASEC" || vars.length !== this.vlen(id)) {
+      throw new Error(`patchDatasec: type ${id} is not a local DATASEC with ${vars.length} variables`);
+    }
+    const idx = this.#wordIdx(id);
+    this.#words[idx + 2] = size >>> 0;
+    vars.forEach((v, i) => {
+      this.#words[idx + 3 + 3 * i] = v.type >>> 0;
+      this.#words[idx + 4 + 3 * i] = v.offset >>> 0;
+      this.#words[idx + 5 + 3 * i] = v.size >>> 0;
+    });
+    this.#decoded[id - this.startId] = undefined;
+  }
+
+  /** Sets a local VAR's linkage (libbpf: hidden globals become static). @internal for the loader. */
+  patchVarLinkage(id: number, linkage: number): void {
+    if (id < this.startId || this.kind(id) !== "VAR") throw new Error(`patchVarLinkage: type ${id} is not a local VAR`);
+    this.#words[this.#wordIdx(id) + 3] = linkage >>> 0;
+    this.#decoded[id - this.startId] = undefined;
+  }
+
   /** Byte offset of the btf_type record inside its blob. */
   typeOffset(id: number): number {
     if (id === 0) return 0;

@@ -198,6 +198,17 @@ export function internalMapName(objName: string, realName: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, "_");
 }
 
+/** libbpf: map_is_mmapable — a section holding only static (or hidden) variables is not mmap()ed. */
+function mapIsMmapable(btf: Btf | undefined, datasec: number): boolean {
+  if (!btf || !datasec) return false;
+  const t = btf.type(datasec);
+  if (t.kind !== "DATASEC") return false;
+  return t.vars.some((v) => {
+    const vt = btf.type(v.type);
+    return vt.kind === "VAR" && vt.linkage !== 0 /* BTF_VAR_STATIC */;
+  });
+}
+
 /** libbpf: bpf_object__init_internal_map (ARRAY of one element holding the whole section). */
 export function internalMap(objName: string, kind: "data" | "rodata" | "bss" | "kconfig", realName: string, secIdx: number, size: number, data: Uint8Array | undefined, btf: Btf | undefined, where: Where = {}): LoaderMap {
   const m = baseMap(internalMapName(objName, realName), kind, "BPF_MAP_TYPE_ARRAY");
@@ -208,9 +219,9 @@ export function internalMap(objName: string, kind: "data" | "rodata" | "bss" | "
   m.valueSize = size;
   m.maxEntries = 1;
   m.secIdx = secIdx;
-  m.mapFlags = kind === "rodata" || kind === "kconfig" ? BPF_F_RDONLY_PROG | BPF_F_MMAPABLE : BPF_F_MMAPABLE;
   m.btfTypeId = btf?.findByNameKind(realName, "DATASEC") ?? 0;
   m.btfValueTypeId = m.btfTypeId;
+  m.mapFlags = (kind === "rodata" || kind === "kconfig" ? BPF_F_RDONLY_PROG : 0) | (mapIsMmapable(btf, m.btfValueTypeId) ? BPF_F_MMAPABLE : 0);
   // The kernel caps a map value at KMALLOC_MAX_SIZE; a NOBITS .bss can claim any size without file bytes.
   if (size > MAX_VALUE_SIZE) throw new InputError("MAP_TOO_BIG", `map '${m.name}': value size ${size} of section ${realName} is too large`, { ...where, section: realName });
   const init = new Uint8Array(size);

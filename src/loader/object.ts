@@ -3,6 +3,7 @@
 // becomes a program (those of .text are subprograms); relocations recorded per
 // program (bpf_object__collect_relos). Nothing is relocated yet.
 
+import { fixupDatasecs } from "./datasec-fixup.js";
 import { coreEssentialName, parseBtf, parseBtfExt, type Btf, type BtfExt } from "../btf/index.js";
 import {
   parseElf,
@@ -174,6 +175,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ParsedO
   if (btfSec) {
     btf = parseBtf(elf.data(btfSec), { name: objName, where: { ...where, section: ".BTF" } });
     if (btfExtSec) btfExt = parseBtfExt(elf.data(btfExtSec), btf, where);
+    fixupDatasecs(btf, elf, where);
   }
 
   // libbpf: bpf_object__init_maps

@@ -37,6 +37,11 @@ export interface VerifyResult {
   errnoNumber?: number;
   /** What is not modelled yet (unsupported only). */
   unsupported?: string;
+  /**
+   * libbpf refused the program before any BPF_PROG_LOAD (unknown section, attach target missing
+   * from the target BTF...): a failure with libbpf's message and an empty verifier log.
+   */
+  libbpfError?: string;
   log: string;
   logTrueSize: number;
   insnsProcessed: number;

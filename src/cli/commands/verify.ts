@@ -42,7 +42,7 @@ export interface VerifyJson {
 
 function verifyOne(file: string, p: LoadedProgram, logLevel: number, progFlags: number, profile: Profile): VerifyJson {
   const r = verifyProgram(p, { logLevel, progFlags, profile });
-  const error = r.verdict === "failure" ? firstErrorLine(r.log) : r.verdict === "unsupported" ? `bpfverify: not modelled yet: ${r.unsupported}` : "";
+  const error = r.libbpfError ? `libbpf: ${r.libbpfError}` : r.verdict === "failure" ? firstErrorLine(r.log) : r.verdict === "unsupported" ? `bpfverify: not modelled yet: ${r.unsupported}` : "";
   return {
     file, program: p.name, section: p.section, progType: p.progTypeName, verdict: r.verdict, error, log: r.log,
     insnsProcessed: r.insnsProcessed, totalStates: r.totalStates, peakStates: r.peakStates, durationUs: r.durationUs,
@@ -122,7 +122,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!args.values.json) {
     io.out(table(rows));
     for (const r of rows.filter((x) => x.verdict !== "success")) {
-      const tail = r.verdict === "failure" ? r.log.trimEnd().split("\n").slice(-12).join("\n") : r.error;
+      const tail = r.verdict === "failure" && r.log ? r.log.trimEnd().split("\n").slice(-12).join("\n") : r.error;
       io.out(`\n${r.file}/${r.program}: ${r.verdict}\n${tail}\n`);
     }
   }
