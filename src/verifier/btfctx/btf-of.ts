@@ -4,7 +4,7 @@ import type { Btf } from "../../btf/index.js";
 import type { VerifierEnv } from "../env.js";
 import type { BtfRef, RegState } from "../state/types.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
-import { btfOfRef } from "../kfuncs/meta.js";
+import { btfOfAnyRef, btfOfRef } from "../kfuncs/meta.js";
 
 /** The Btf behind a BtfRef: vmlinux, or a module the kfunc target knows; undefined for the program's own BTF. */
 export function btfOf(env: VerifierEnv, ref: BtfRef | null): Btf | undefined {
@@ -20,11 +20,12 @@ export function btfIsKernel(env: VerifierEnv, ref: BtfRef | null): boolean {
 
 /**
  * The printer hook (env.btfTypeNamer): the name of the pointee type of a
- * PTR_TO_BTF_ID. An unknown BTF prints nothing rather than guessing.
+ * PTR_TO_BTF_ID (a local object's is in the program's BTF). An unknown BTF
+ * prints nothing rather than guessing.
  */
 export function btfTypeNamerFor(env: VerifierEnv): (reg: RegState) => string {
   return (reg) => {
-    const btf = btfOf(env, reg.btf);
+    const btf = btfOfAnyRef(env, reg.btf);
     if (!btf || !btf.hasType(reg.btfId)) return "";
     return btf.type(reg.btfId).name;
   };

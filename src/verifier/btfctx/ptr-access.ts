@@ -19,6 +19,9 @@ import { notModelled } from "../not-modelled.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { BPF_REG_TRUSTED_MODIFIERS, inRcuCs, isRcuReg, isTrustedReg } from "../kfuncs/refs.js";
 import { btfOf } from "./btf-of.js";
+import { structOpsBtfStructWrite } from "../structops/write.js";
+import { PROG_BTF_REF } from "../kfuncs/meta.js";
+import { localStructRecord } from "../maprec/local.js";
 
 const WALK_FLAG_BITS: Record<StructWalkFlag, number> = {
   PTR_UNTRUSTED, MEM_USER, MEM_PERCPU, MEM_RCU,
@@ -36,9 +39,12 @@ type Loaded =
   | { readonly type: "PTR_TO_BTF_ID"; readonly btfId: number; readonly flags: number; readonly fieldName: string }
   | { readonly type: "PTR_TO_MEM"; readonly flags: number };
 
-/** kernel: btf_struct_access (the special-field check of allocated objects is left NotModelled). */
+/** kernel: btf_struct_access — the special fields of a local object are off limits to plain loads/stores. */
 function structAccess(env: VerifierEnv, btf: Btf, btfId: number, off: number, size: number, isAlloc: boolean): Loaded {
-  if (isAlloc) notModelled("loads from program-allocated objects (btf_record special fields)");
+  const rec = isAlloc ? localStructRecord(btf, btfId) : null;
+  for (const f of rec?.fields ?? []) {
+    if (off < f.offset + f.size && f.offset < off + size) reject(env, "EACCES", `direct access to ${f.kind} is disallowed\n`);
+  }
   const r = btfStructAccess(btf, btfId, off, size, isAlloc);
   switch (r.kind) {
     case "error": reject(env, r.errno, r.message);
@@ -119,11 +125,13 @@ function markBtfLdReg(env: VerifierEnv, regno: number, loaded: Loaded, ref: BtfR
 /** kernel: check_ptr_to_btf_access */
 export function checkPtrToBtfAccess(env: VerifierEnv, reg: RegState, argName: string, offIn: number, size: number,
   isWrite: boolean, valueRegno: number): void {
-  const btf = btfOf(env, reg.btf);
-  if (!btf) return notModelled("BTF pointers into the program's own BTF (local objects)");
+  const kernelBtf = btfOf(env, reg.btf);
+  // the program's own BTF: objects of bpf_obj_new and what they link to (kernel: !btf_is_kernel)
+  const btf = kernelBtf ?? (reg.btf === PROG_BTF_REF ? env.progBtf : null);
+  if (!btf) return notModelled("PTR_TO_BTF_ID into an unknown BTF");
   const tname = btf.type(reg.btfId).name;
   if (!env.allowPtrLeaks) reject(env, "EPERM", `'struct ${tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN\n`);
-  if (!env.input.gplCompatible) reject(env, "EINVAL", `Cannot access kernel 'struct ${tname}' from non-GPL compatible program\n`);
+  if (!env.input.gplCompatible && kernelBtf) reject(env, "EINVAL", `Cannot access kernel 'struct ${tname}' from non-GPL compatible program\n`);
   if (!tnumIsConst(reg.varOff)) {
     reject(env, "EACCES", `${argName} is ptr_${tname} invalid variable offset: off=${offIn}, var_off=${tnumStr(reg.varOff)}\n`);
   }
@@ -133,6 +141,10 @@ export function checkPtrToBtfAccess(env: VerifierEnv, reg: RegState, argName: st
   if (reg.flags & MEM_PERCPU) reject(env, "EACCES", `${argName} is ptr_${tname} access percpu memory: off=${off}\n`);
   if (isWrite && (reg.flags & PTR_UNTRUSTED)) reject(env, "EACCES", "only read is supported\n");
   const isAlloc = !!(reg.flags & MEM_ALLOC);
+  // A struct_ops' btf_struct_access decides its stores (kernel: env->ops->btf_struct_access).
+  if (isWrite && !isAlloc && env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") {
+    return structOpsBtfStructWrite(env, btf, reg, argName, tname, off, size);
+  }
   if (isWrite && !isAlloc) {
     // Writes into kernel objects go through the program type's btf_struct_access (tc/xdp nf_conn, struct_ops).
     if (env.input.progType === "BPF_PROG_TYPE_SCHED_CLS" || env.input.progType === "BPF_PROG_TYPE_SCHED_ACT"

@@ -25,6 +25,10 @@ import { iterIsRcu, processIterNextCall } from "./families/iter.js";
 import { checkThrowCookie } from "./families/throw.js";
 import { checkObjDropInTracing, markObjNewReturn } from "./families/obj.js";
 import { markDynptrSliceReturn, unmarkStackSlotsDynptr } from "./families/dynptr.js";
+import { graphPushConvert, inRbtreeLockRequiredCb, markGraphNodeReturn, markRefcountAcquireReturn, refSetNonOwning, regMayPointToSpinLock, REFCOUNT_ACQUIRE } from "./families/graph.js";
+import { pushRbtreeAddCallback } from "./families/graph-rbtree.js";
+import { markResLockTaken, pushResLockFailure } from "./families/res-lock.js";
+import { pushAsyncWorkCallback } from "./families/async-work.js";
 import { processBpfExitFull } from "../ops/exit.js";
 
 const NEXT: InsnResult = { code: 0, printState: false };
@@ -55,13 +59,6 @@ export function kfuncSpinAllowed(env: VerifierEnv, imm: number): boolean {
 // Families whose state lives in later slices; named so a program using them is
 // reported as not modelled rather than half-checked.
 const NOT_MODELLED_SLOTS: Record<string, string> = {
-  KF_bpf_res_spin_lock: "res_spin_lock kfuncs",
-  KF_bpf_res_spin_lock_irqsave: "res_spin_lock kfuncs",
-  KF_bpf_rbtree_add: "bpf_rbtree_add callbacks",
-  KF_bpf_rbtree_add_impl: "bpf_rbtree_add callbacks",
-  KF_bpf_wq_set_callback: "bpf_wq callbacks",
-  KF_bpf_task_work_schedule_signal: "bpf_task_work callbacks",
-  KF_bpf_task_work_schedule_resume: "bpf_task_work callbacks",
   KF_bpf_xdp_pull_data: "bpf_xdp_pull_data (packet pointer invalidation)",
 };
 
@@ -81,6 +78,7 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   const meta = fetchKfuncArgMeta(env, insn);
   const insnIdx = env.insnIdx;
   env.cfgAux(insnIdx).isIterNext = hasFlag(meta, "KF_ITER_NEXT");
+  pushResLockFailure(env, meta);
   if (isSpecial(meta, "KF___bpf_trap")) reject(env, "EFAULT", "unexpected __bpf_trap() due to uninitialized variable?\n");
   for (const [slot, what] of Object.entries(NOT_MODELLED_SLOTS)) if (isSpecial(meta, slot)) notModelled(what);
   // KF_DESTRUCTIVE needs CAP_SYS_BOOT, which the privileged loader has.
@@ -89,6 +87,8 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
 
   checkKfuncArgs(env, meta);
   checkObjDropInTracing(env, meta);
+  pushRbtreeAddCallback(env, meta, insn, insnIdx);
+  pushAsyncWorkCallback(env, meta, insn, insnIdx);
 
   if (isSpecial(meta, "KF_bpf_session_cookie")) {
     meta.r0Size = 8;
@@ -109,10 +109,14 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   if (sleepable && !env.inSleepableContext()) {
     reject(env, "EACCES", `kernel func ${meta.name} is sleepable within ${env.nonSleepableContextDescription()}\n`);
   }
+  if (isSpecial(meta, "KF_bpf_rcu_read_lock", "KF_bpf_rcu_read_unlock") && inRbtreeLockRequiredCb(env)) {
+    reject(env, "EACCES", "Calling bpf_rcu_read_{lock,unlock} in unnecessary rbtree callback\n");
+  }
   if (hasFlag(meta, "KF_RCU_PROTECTED") && !inRcuCs(env)) {
     reject(env, "EACCES", `kernel func ${meta.name} requires RCU critical section protection\n`);
   }
   if (meta.releaseRegno) releaseR1(env, meta);
+  graphPushConvert(env, meta);
   const isThrow = isSpecial(meta, "KF_bpf_throw");
   if (isThrow) checkThrowCookie(env);
 
@@ -146,6 +150,7 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
   }
   if (tk === "INT" || tk === "ENUM") {
     markRegUnknown(r0, env.bpfCapable);
+    markResLockTaken(env, meta, r0);
     // kernel: mark_btf_func_reg_size — a narrower return value is a 32-bit subregister def
     r0.subregDef = btf.sizeOrType(t) === 8 ? DEF_NOT_SUBREG : insnIdx + 1;
     return;
@@ -183,11 +188,14 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
       markObjNewReturn(env, meta, r0);
       break;
     case "refcount_acquire":
+      markRefcountAcquireReturn(meta, r0);
+      break;
     case "dynptr_slice":
       markDynptrSliceReturn(env, meta, r0);
       break;
     case "graph_node":
-      return notModelled(`kfunc return kind ${ret.kind}`);
+      markGraphNodeReturn(env, meta, r0);
+      break;
     case "void_ptr_scalar":
       markRegUnknown(r0, env.bpfCapable);
       break;
@@ -230,10 +238,13 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
     case "void":
       return verifierBug(env, `kfunc ${meta.name}: return kind ${ret.kind} for a pointer type`);
   }
-  if (hasFlag(meta, "KF_RET_NULL")) {
+  // kernel: is_kfunc_ret_null — bpf_refcount_acquire of an owning reference cannot fail
+  if (hasFlag(meta, "KF_RET_NULL") && !(isSpecial(meta, ...REFCOUNT_ACQUIRE) && meta.argOwningRef)) {
     r0.flags |= PTR_MAYBE_NULL;
     r0.id = ++env.idGen;
   }
   r0.subregDef = DEF_NOT_SUBREG;
   if (hasFlag(meta, "KF_ACQUIRE")) r0.id = acquireReference(env, insnIdx, 0);
+  else if (ret.kind === "graph_node") refSetNonOwning(env, r0);
+  if (!r0.id && regMayPointToSpinLock(env, r0)) r0.id = ++env.idGen;
 }

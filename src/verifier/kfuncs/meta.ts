@@ -11,9 +11,11 @@ import type { KfuncProto } from "../../kernel/kfuncs/proto.js";
 import type { BtfRef, DynptrType } from "../state/types.js";
 import type { MapInfo } from "../input.js";
 import type { VerifierEnv } from "../env.js";
+import type { GraphRoot } from "../maprec/local.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { reject } from "../reject.js";
 import { notModelled } from "../not-modelled.js";
+import { structOpsKfuncFilterRejects } from "../structops/kfunc-filter.js";
 
 /** What the verifier needs from the target for kfunc calls (installed by the glue). */
 export interface KfuncTarget {
@@ -81,6 +83,14 @@ export interface KfuncCallMeta {
   /** bpf_cast_to_kern_ctx: the kernel context struct (vmlinux id). */
   retBtfId: number;
   refObj: { id: number; parentId: number; cnt: number };
+  /** The graph root argument of a list/rbtree kfunc (kernel: meta->arg_list_head.field / arg_rbtree_root.field). */
+  argListHead: GraphRoot | null;
+  argRbtreeRoot: GraphRoot | null;
+  /** The local object a graph node / refcounted argument points to (kernel: meta->arg_btf, arg_btf_id). */
+  argBtf: BtfRef | null;
+  argBtfId: number;
+  /** bpf_refcount_acquire got an owning reference (kernel: meta->arg_owning_ref). */
+  argOwningRef: boolean;
 }
 
 export function hasFlag(meta: KfuncCallMeta, f: string): boolean {
@@ -93,7 +103,7 @@ export function isSpecial(meta: KfuncCallMeta, ...slots: string[]): boolean {
 }
 
 // kernel: the kfunc filters registered with btf_kfunc_id_set (they self-select by set membership).
-function filterRejects(env: VerifierEnv, filter: string): boolean {
+function filterRejects(env: VerifierEnv, filter: string, kfunc: string): boolean {
   const { progType, expectedAttachType: eat } = env.input;
   switch (filter) {
     case "bpf_session_filter": // kernel/trace/bpf_trace.c
@@ -101,6 +111,8 @@ function filterRejects(env: VerifierEnv, filter: string): boolean {
         (progType === "BPF_PROG_TYPE_TRACING" && (eat === "BPF_TRACE_FSESSION" || eat === "BPF_TRACE_FSESSION_MULTI")));
     case "tracing_iter_filter": // net/core/filter.c (bpf_sock_destroy)
       return eat !== "BPF_TRACE_ITER";
+    case "bpf_qdisc_kfunc_filter": // net/sched/bpf_qdisc.c
+      return structOpsKfuncFilterRejects(env, filter, kfunc);
     case "bpf_fs_kfuncs_filter": // fs/bpf_fs_kfuncs.c
     case "bpf_get_fsverity_digest_filter": // fs/verity/measure.c
       return progType !== "BPF_PROG_TYPE_LSM";
@@ -114,7 +126,7 @@ function kfuncIsAllowed(env: VerifierEnv, profile: Profile, k: Kfunc): boolean {
   const a = profile.kfuncAllowed(k, env.input.progType, env.input.expectedAttachType);
   for (const route of a.routes) {
     const own = k.hooks.filter((h) => h.hook === route.hook).map((h) => h.filter).filter((f): f is string => f !== undefined);
-    if (!own.some((f) => filterRejects(env, f))) return true;
+    if (!own.some((f) => filterRejects(env, f, k.name))) return true;
   }
   return false;
 }
@@ -162,5 +174,10 @@ export function fetchKfuncArgMeta(env: VerifierEnv, insn: RawInsn): KfuncCallMet
     iter: null,
     dynptr: { type: "BPF_DYNPTR_TYPE_INVALID", id: 0, parentId: 0 },
     refObj: { id: 0, parentId: 0, cnt: 0 },
+    argListHead: null,
+    argRbtreeRoot: null,
+    argBtf: null,
+    argBtfId: 0,
+    argOwningRef: false,
   };
 }
