@@ -394,9 +394,9 @@ export class VerifierEnv {
     if (helperCallbackCase(this, funcId, subprogno) || helperTailCallCase(this, funcId)) return;
     const look = this.helperLookup(funcId);
     if ("proto" in look && runHelperSpecialCase(this, look.proto.name)) return;
-    // snprintf, dynptr_from_mem, dynptr_write, per_cpu_ptr, this_cpu_ptr, get_func_ip
+    // snprintf, per_cpu_ptr, this_cpu_ptr, get_func_ip (dynptr_from_mem, dynptr_write: helpers/dynptr.ts)
     const special: Record<number, string> = {
-      165: "bpf_snprintf", 197: "bpf_dynptr_from_mem", 202: "bpf_dynptr_write", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr",
+      165: "bpf_snprintf", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr",
       173: "bpf_get_func_ip",
     };
     const name = special[funcId];

@@ -24,6 +24,7 @@ import { BPF_LOG_LEVEL } from "../log/vlog.js";
 import { progTypeByName } from "../../kernel/progtypes/index.js";
 import { checkMemRegionAccess, checkMapAccess, checkMapAccessType } from "../memory/region.js";
 import { checkStackRangeInitialized } from "../memory/stack.js";
+import { processDynptrFunc, type DynptrArgType } from "../kfuncs/families/dynptr.js";
 import { btfFuncReturnsVoid, btfPrepareFuncArgs, type BtfArgsInput, type SubprogArg } from "./btf-args.js";
 
 /** Per subprog: what the kernel keeps in bpf_subprog_info (args, args_cached) and func_info_aux (unreliable). */
@@ -35,6 +36,8 @@ export interface SubprogBtfAux {
 }
 
 const MAX_BPF_FUNC_REG_ARGS = 5;
+/** A global subprog's `struct bpf_dynptr *` parameter: plain ARG_PTR_TO_DYNPTR (kernel: btf_prepare_func_args). */
+const GLOBAL_DYNPTR_ARG: DynptrArgType = { uninit: false, release: false, type: null };
 /** The handle PTR_TO_BTF_ID registers use for the kernel's own BTF (kernel: bpf_get_btf_vmlinux()). */
 export const VMLINUX_BTF_REF: BtfRef = { name: "vmlinux" };
 
@@ -241,7 +244,12 @@ function funcArgMatch(env: VerifierEnv, subprog: number, regs: RegState[]): Errn
           }
           break;
         case "ARG_PTR_TO_DYNPTR":
-          notModelled("dynptr arguments of global subprograms");
+          asArgCheck(() => {
+            env.checkFuncArgRegOff(reg, regno, "ARG_PTR_TO_DYNPTR");
+            // an initialized dynptr of any type; nothing is recorded (kernel: dynptr == NULL)
+            const unused = { dynptr: { type: "BPF_DYNPTR_TYPE_INVALID" as const, id: 0, parentId: 0 }, refObj: { id: 0, parentId: 0, cnt: 0 } };
+            processDynptrFunc(env, unused, reg, name, -1, GLOBAL_DYNPTR_ARG);
+          });
           break;
         case "ARG_PTR_TO_BTF_ID":
           if (arg.flags & PTR_UNTRUSTED) break;

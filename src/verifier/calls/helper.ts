@@ -34,6 +34,7 @@ import { helperChangesPktData } from "../helpers/special.js";
 import { checkArgConstStr } from "../helpers/const-str.js";
 import { markRetPtrToBtfId } from "../helpers/ret-btf.js";
 import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
+import { DYNPTR_ARG_COMPAT, checkHelperDynptrArg, dynptrHelperSpecialCase, markDynptrDataRet, newHelperDynptrDesc, releaseHelperDynptr, type HelperDynptrDesc } from "../helpers/dynptr.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
 export interface HelperProtoView {
@@ -73,6 +74,7 @@ const COMPATIBLE: Record<string, Compat> = {
   ARG_PTR_TO_CONST_STR: [["PTR_TO_MAP_VALUE", 0]],
   ARG_PTR_TO_TIMER: [["PTR_TO_MAP_VALUE", 0]],
   ...SOCK_ARG_COMPAT,
+  ...DYNPTR_ARG_COMPAT,
   ARG_PTR_TO_SPIN_LOCK: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC]],
   ARG_KPTR_XCHG_DEST: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC], ["PTR_TO_BTF_ID", MEM_ALLOC | NON_OWN_REF],
     ["PTR_TO_BTF_ID", MEM_ALLOC | NON_OWN_REF | MEM_RCU]],
@@ -90,6 +92,8 @@ interface CallArgMeta {
   /** kernel: const_map_key — the lookup key when it is a known constant, else -1. */
   constMapKey: bigint;
   refs: HelperRefMeta;
+  /** kernel: meta->dynptr (the initialized dynptr argument). */
+  dynptr: HelperDynptrDesc;
   /** kernel: meta->kptr_field (bpf_kptr_xchg's destination). */
   kptrField?: BtfField;
 }
@@ -286,6 +290,9 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       if (meta.funcId !== 93 && meta.funcId !== 94) verifierBug(env, "spin lock arg on unexpected helper");
       processSpinLock(env, reg, `R${regno}`, { lock: meta.funcId === 93, res: false, irq: false });
       break;
+    case "ARG_PTR_TO_DYNPTR":
+      checkHelperDynptrArg(env, meta, reg, regno, arg);
+      break;
     case "ARG_KPTR_XCHG_DEST":
       meta.kptrField = processKptrFunc(env, regno);
       if (reg.type === "PTR_TO_MAP_VALUE") meta.map = reg.map;
@@ -311,14 +318,15 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   if (fn.mightSleep && !env.inSleepableContext()) {
     reject(env, "EINVAL", `sleepable helper ${fn.name}#${funcId} in ${env.nonSleepableContextDescription()}\n`);
   }
-  const meta: CallArgMeta = { funcId, name: fn.name, map: null, mapUid: 0, raw: { rawMode: false, accessSize: 0, regno: 0 }, msizeMaxValue: 0n, subprogno: 0, memSize: 0, constMapKey: -1n, refs: newHelperRefMeta(env, fn.name, fn.args) };
+  const meta: CallArgMeta = { funcId, name: fn.name, map: null, mapUid: 0, raw: { rawMode: false, accessSize: 0, regno: 0 }, msizeMaxValue: 0n, subprogno: 0, memSize: 0, constMapKey: -1n, refs: newHelperRefMeta(env, fn.name, fn.args), dynptr: newHelperDynptrDesc() };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
   env.recordFuncMapAndKey(meta.map, funcId);
   const regs = curFrame(env.curState).regs;
   for (let i = 0; i < meta.raw.accessSize; i++) {
     checkMemAccess(env, env.insnIdx, regs[meta.raw.regno]!, `R${meta.raw.regno}`, i, 1, true, -1, false, false);
   }
-  releaseHelperArg(env, meta.refs);
+  if (!releaseHelperDynptr(env, meta.refs, meta.dynptr)) releaseHelperArg(env, meta.refs);
+  const dynptrChangesPkt = dynptrHelperSpecialCase(env, fn.name, meta.dynptr);
   env.helperSpecialCases(funcId, meta.subprogno);
   for (const r of CALLER_SAVED) {
     markRegNotInit(regs[r]!, env.bpfCapable);
@@ -371,10 +379,11 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   }
   if (r0.flags & PTR_MAYBE_NULL) r0.id = ++env.idGen;
   helperRetReference(env, fn.name, meta.map, meta.refs);
+  markDynptrDataRet(env, fn.name, meta.dynptr);
   env.refineRetvalRange(funcId, fn.ret.base, meta.msizeMaxValue);
   env.checkMapFuncCompatibility(meta.map, funcId);
   const tail = tailCallAfterHelper(env, funcId);
   if (tail) return tail;
-  if (helperChangesPktData(fn.name)) clearAllPktPointers(env);
+  if (helperChangesPktData(fn.name) || dynptrChangesPkt) clearAllPktPointers(env);
   return { code: 0, printState: false };
 }

@@ -74,6 +74,26 @@ export function kfuncDynptrArgType(env: VerifierEnv, meta: KfuncCallMeta, a: Kfu
   return { uninit, release, type };
 }
 
+/**
+ * What process_dynptr_func reads and writes of a call's meta (helpers and
+ * kfuncs alike): the initialized dynptr argument, and the referenced object a
+ * constructor hangs its dynptr off (kernel: struct bpf_dynptr_desc, ref_obj_desc).
+ */
+export type DynptrCallMeta = Pick<KfuncCallMeta, "dynptr" | "refObj">;
+
+const DYNPTR_TYPE_FLAG_MASK = Object.values(DYNPTR_TYPE_FLAG).reduce((a, f) => a | f, 0);
+
+/**
+ * kernel: arg_to_dynptr_type — the type an argument's DYNPTR_TYPE_* flag names;
+ * null when it has none (plain ARG_PTR_TO_DYNPTR: any type), invalid for a mix.
+ */
+export function dynptrTypeOfFlags(flags: number): DynptrType | null {
+  const masked = flags & DYNPTR_TYPE_FLAG_MASK;
+  if (masked === 0) return null;
+  const hit = (Object.entries(DYNPTR_TYPE_FLAG) as [DynptrType, number][]).find(([, f]) => f === masked);
+  return hit ? hit[0] : "BPF_DYNPTR_TYPE_INVALID";
+}
+
 /** kernel: dynptr_ref_cnt — dynptrs sharing the virtual reference `parentId`. */
 function dynptrRefCnt(env: VerifierEnv, parentId: number): number {
   let n = 0;
@@ -98,7 +118,7 @@ export function destroyIfDynptrStackSlot(env: VerifierEnv, f: FuncState, spiIn: 
 }
 
 /** kernel: mark_stack_slots_dynptr */
-function markStackSlotsDynptr(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, type: DynptrType | null, insnIdx: number): void {
+function markStackSlotsDynptr(env: VerifierEnv, meta: DynptrCallMeta, reg: RegState, type: DynptrType | null, insnIdx: number): void {
   const f = env.curState.frame[reg.frameno]!;
   const spi = stackSlotObjGetSpi(env, reg, "dynptr", BPF_DYNPTR_NR_SLOTS);
   if (spi < 0) throw new Reject(spi === EINVAL ? "EINVAL" : "ERANGE");
@@ -132,7 +152,7 @@ function markStackSlotsDynptr(env: VerifierEnv, meta: KfuncCallMeta, reg: RegSta
 }
 
 /** kernel: process_dynptr_func (meta->dynptr is recorded for an initialized one). */
-export function processDynptrFunc(env: VerifierEnv, meta: KfuncCallMeta, reg: RegState, arg: string, insnIdx: number, at: DynptrArgType): void {
+export function processDynptrFunc(env: VerifierEnv, meta: DynptrCallMeta, reg: RegState, arg: string, insnIdx: number, at: DynptrArgType): void {
   if (reg.type !== "PTR_TO_STACK" && reg.type !== "CONST_PTR_TO_DYNPTR") {
     reject(env, "EINVAL", `${arg} expected pointer to stack or const struct bpf_dynptr\n`);
   }
