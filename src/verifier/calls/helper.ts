@@ -17,6 +17,7 @@ import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
 import { notModelled } from "../not-modelled.js";
 import { processSpinLock } from "../maprec/spin-lock.js";
+import { inRbtreeLockRequiredCb } from "../kfuncs/families/graph.js";
 import { processKptrFunc, markKptrXchgRet } from "../maprec/kptr.js";
 import type { BtfField } from "../maprec/record.js";
 import { checkRegArg } from "../ops/reg-arg.js";
@@ -287,6 +288,8 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
       break;
     case "ARG_PTR_TO_SPIN_LOCK":
       // kernel: BPF_FUNC_spin_lock (93) / BPF_FUNC_spin_unlock (94)
+      // the `less` callback runs under the tree's lock
+      if (inRbtreeLockRequiredCb(env)) reject(env, "EACCES", "can't spin_{lock,unlock} in rbtree cb\n");
       if (meta.funcId !== 93 && meta.funcId !== 94) verifierBug(env, "spin lock arg on unexpected helper");
       processSpinLock(env, reg, `R${regno}`, { lock: meta.funcId === 93, res: false, irq: false });
       break;
