@@ -3,8 +3,6 @@
 // [|MEM_PERCPU]); bpf_obj_drop/bpf_percpu_obj_drop take it back (`__alloc`).
 // kernel: check_special_kfunc (obj_new arm), check_kfunc_args (KF_ARG_PTR_TO_ALLOC_BTF_ID)
 import { isScalarStruct } from "../../../kernel/kfuncs/argFacts.js";
-import { skipModsAndTypedefs } from "../../../btf/index.js";
-import type { Btf } from "../../../btf/index.js";
 import type { VerifierEnv } from "../../env.js";
 import type { RegState } from "../../state/types.js";
 import { MEM_ALLOC, MEM_PERCPU } from "../../state/reg-type.js";
@@ -14,6 +12,7 @@ import { notModelled } from "../../not-modelled.js";
 import type { KfuncCallMeta } from "../meta.js";
 import { isSpecial, PROG_BTF_REF } from "../meta.js";
 import { regIsReferenced } from "../refs.js";
+import { localStructRecord } from "../../maprec/local.js";
 
 /** kernel: BPF_GLOBAL_PERCPU_MA_MAX_SIZE */
 const BPF_GLOBAL_PERCPU_MA_MAX_SIZE = 512;
@@ -22,19 +21,6 @@ export const OBJ_NEW = ["KF_bpf_obj_new", "KF_bpf_obj_new_impl"];
 export const PERCPU_OBJ_NEW = ["KF_bpf_percpu_obj_new", "KF_bpf_percpu_obj_new_impl"];
 const OBJ_DROP = ["KF_bpf_obj_drop", "KF_bpf_obj_drop_impl"];
 const PERCPU_OBJ_DROP = ["KF_bpf_percpu_obj_drop", "KF_bpf_percpu_obj_drop_impl"];
-
-// The structs btf_parse_fields records in a btf_record (a struct holding one has a struct meta).
-const SPECIAL_STRUCTS = new Set(["bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq", "bpf_task_work", "bpf_list_head",
-  "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_refcount"]);
-
-function mentionsSpecialStruct(btf: Btf, id: number, depth = 0): boolean {
-  const t = btf.type(skipModsAndTypedefs(btf, id));
-  if (depth > 8) return false;
-  if (t.kind === "ARRAY") return mentionsSpecialStruct(btf, t.elemType, depth + 1);
-  if (t.kind !== "STRUCT" && t.kind !== "UNION") return false;
-  if (SPECIAL_STRUCTS.has(t.name)) return true;
-  return t.members.some((m) => mentionsSpecialStruct(btf, m.type, depth + 1));
-}
 
 /** kernel: check_special_kfunc, is_bpf_obj_new_kfunc || is_bpf_percpu_obj_new_kfunc */
 export function markObjNewReturn(env: VerifierEnv, meta: KfuncCallMeta, r0: RegState): void {
@@ -51,8 +37,8 @@ export function markObjNewReturn(env: VerifierEnv, meta: KfuncCallMeta, r0: RegS
       reject(env, "EINVAL", `bpf_percpu_obj_new type size (${t.size}) is greater than ${BPF_GLOBAL_PERCPU_MA_MAX_SIZE}\n`);
     }
     if (!isScalarStruct(btf, id)) reject(env, "EINVAL", "bpf_percpu_obj_new type ID argument must be of a struct of scalars\n");
-    // btf_find_struct_meta: decided from the field structs it would record, which is not the kernel's parser
-    if (mentionsSpecialStruct(btf, id)) notModelled("btf_record of local types (bpf_percpu_obj_new special fields)");
+    // kernel: btf_find_struct_meta — a struct with a special field (lock, graph root/node, refcount, kptr)
+    if (localStructRecord(btf, id)) reject(env, "EINVAL", "bpf_percpu_obj_new type ID argument must not contain special fields\n");
   }
   markRegKnownZero(r0);
   r0.type = "PTR_TO_BTF_ID";
