@@ -59,7 +59,7 @@ function recordImprecise(inst: FuncInstance, mask: number, idx: number): void {
 export function recordLoadStore(env: CfgEnv, inst: FuncInstance, at: readonly ArgTrack[], idx: number): void {
   const insn = env.insns[idx]!;
   if (isStackArgStx(insn) || isStackArgSt(insn) || isStackArgLdx(insn)) return;
-  let sz = bpfSizeToBytes(bpfSize(insn.code));
+  let sz: number = bpfSizeToBytes(bpfSize(insn.code));
   let ptr: ArgTrack;
   switch (bpfClass(insn.code)) {
     case BPF_LDX:
