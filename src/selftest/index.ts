@@ -30,6 +30,7 @@ export type {
   RecordedJudgement,
 } from "./corpus.js";
 export { objectBtf, programDeclTags } from "./btf-tags.js";
+export { fixupBtfFromPath, objectBtfFixedFromPath } from "./btf-func-fixup.js";
 export { formatTestJson, formatTestText, testLine } from "./report.js";
 export type { TestLine } from "./report.js";
 export { objectSpecs, runObjectTests } from "./run.js";

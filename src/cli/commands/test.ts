@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { readFileSync } from "node:fs";
 import { loadObject, type LoadedObject, type LoadedProgram } from "../../loader/index.js";
 import { verifyProgram, profileFor } from "../../api/verify-program.js";
-import { formatTestJson, formatTestText, objectBtf, objectSpecs, runObjectTests, summaryLine, tally, type LoadOutcome, type TestResult, type VerifyRequest } from "../../selftest/index.js";
+import { formatTestJson, formatTestText, objectBtf, objectBtfFixedFromPath, objectSpecs, runObjectTests, summaryLine, tally, type LoadOutcome, type TestResult, type VerifyRequest } from "../../selftest/index.js";
 import { InputError } from "../../util/errors.js";
 import { loadCustomBtf, loadTarget, type Target } from "../target.js";
 import type { CliIo } from "../io.js";
@@ -25,20 +25,26 @@ test_loader.c judges them in privileged mode. One line per test, then
 function verifier(file: string, bytes: Uint8Array, base: LoadedObject, target: Target) {
   const custom = new Map<string, LoadedObject>();
   const profile = profileFor(target.vmlinux, target.modules);
-  const objectFor = (btfPath: string | undefined): LoadedObject => {
-    if (!btfPath) return base;
-    let o = custom.get(btfPath);
+  const objectFor = (btfPath: string | undefined, funcPath: string | undefined): LoadedObject => {
+    if (!btfPath && !funcPath) return base;
+    const key = `${btfPath ?? ""}\0${funcPath ?? ""}`;
+    let o = custom.get(key);
     if (!o) {
-      const coreBtf = loadCustomBtf(join(dirname(file), btfPath));
+      const coreBtf = btfPath ? loadCustomBtf(join(dirname(file), btfPath)) : undefined;
       o = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, coreBtf });
-      custom.set(btfPath, o);
+      if (funcPath && o.btf) {
+        // test_loader names the naked functions' parameters before the load (fixup_btf_from_path)
+        const fixed = objectBtfFixedFromPath(bytes, o.btf, loadCustomBtf(join(dirname(file), funcPath)), file);
+        o = { ...o, btf: fixed, programs: o.programs.map((p) => ({ ...p, btf: fixed })) };
+      }
+      custom.set(key, o);
     }
     return o;
   };
   return (req: VerifyRequest): LoadOutcome => {
     let obj: LoadedObject;
     try {
-      obj = objectFor(req.btfCustomPath);
+      obj = objectFor(req.btfCustomPath, req.btfCustomFuncPath);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       return { loaded: false, log: "" };
