@@ -6,9 +6,9 @@
 // bpf_find_exception_callback_insn_off, btf_find_decl_tag_value
 // (verifier.c, btf.c); bpf_map_is_rdonly, bpf_map_direct_read (verifier.c)
 import type { Btf } from "../../btf/index.js";
-import { declTags } from "../../btf/index.js";
+import { BTF_KIND, declTags, skipModsAndTypedefs } from "../../btf/index.js";
 import type { FuncInfo, MapInfo } from "../input.js";
-import type { CfgReject, PrePassOptions } from "./types.js";
+import type { CfgEnv, CfgReject, PrePassOptions } from "./types.js";
 
 /** kernel: BTF_FUNC_GLOBAL */
 const BTF_FUNC_GLOBAL = 1;
@@ -56,6 +56,48 @@ export function findExceptionCallbackInsnOff(btf: Btf | undefined, funcInfo: rea
   return ret;
 }
 
+/** kernel: btf_type_is_small_int || btf_is_any_enum, after btf_type_skip_modifiers */
+function returnsScalar(btf: Btf, protoId: number): boolean {
+  const ret = skipModsAndTypedefs(btf, btf.sizeOrType(protoId));
+  const k = btf.kindNum(ret);
+  if (k === BTF_KIND.ENUM || k === BTF_KIND.ENUM64) return true;
+  return k === BTF_KIND.INT && btf.sizeOrType(ret) <= 8;
+}
+
+/**
+ * kernel: check_btf_func (with check_abnormal_return when there is no
+ * func_info) — LD_ABS/LD_IND and tail calls leave a subprog through an
+ * implicit `return 0`, which only fits a subprog returning a scalar.
+ * Runs as bpf_check_btf_info, once subprogs and their has_ld_abs /
+ * has_tail_call are known. func_info's type ids were checked at load.
+ */
+export function checkBtfFunc(btf: Btf | undefined, funcInfo: readonly FuncInfo[]): (env: CfgEnv) => CfgReject | undefined {
+  return (env) => {
+    const subs = env.subprogs.slice(0, env.subprogCnt);
+    if (!btf || funcInfo.length === 0) {
+      for (const sp of subs.slice(1)) {
+        if (sp.hasLdAbs) return { errno: "EINVAL", message: "LD_ABS is not allowed in subprogs without BTF\n" };
+        if (sp.hasTailCall) return { errno: "EINVAL", message: "tail_call is not allowed in subprogs without BTF\n" };
+      }
+      return undefined;
+    }
+    if (funcInfo.length !== subs.length) {
+      return { errno: "EINVAL", message: "number of funcs in func_info doesn't match number of subprogs\n" };
+    }
+    for (let i = 0; i < subs.length; i++) {
+      const sp = subs[i]!;
+      if (sp.start !== funcInfo[i]!.insnOff) {
+        return { errno: "EINVAL", message: "func_info BTF section doesn't match subprog layout in BPF program\n" };
+      }
+      if (i === 0 || !(sp.hasLdAbs || sp.hasTailCall)) continue;
+      if (returnsScalar(btf, btf.sizeOrType(funcInfo[i]!.typeId))) continue;
+      const what = sp.hasLdAbs ? "LD_ABS" : "tail_call";
+      return { errno: "EINVAL", message: `${what} is only allowed in functions that return 'int'.\n` };
+    }
+    return undefined;
+  };
+}
+
 /**
  * kernel: bpf_map_direct_read on a map bpf_map_is_rdonly accepts: created
  * with BPF_F_RDONLY_PROG and frozen (libbpf's .rodata/.kconfig), read from
@@ -74,12 +116,16 @@ export function readOnlyMapValueFrom(maps: readonly MapInfo[]): NonNullable<PreP
   };
 }
 
-/** subprogName / isGlobal / exceptionCallbackInsnOff from the program's BTF and func_info. */
-export function prePassFactsFromBtf(btf: Btf | undefined, funcInfo: readonly FuncInfo[]): PrePassOptions {
+/** subprogName / isGlobal / exceptionCallbackInsnOff and the check_btf_func pass from the program's BTF and func_info. */
+export function prePassFactsFromBtf(
+  btf: Btf | undefined,
+  funcInfo: readonly FuncInfo[],
+): PrePassOptions & { checkBtfInfo: (env: CfgEnv) => CfgReject | undefined } {
   const fn = (i: number) => (btf && funcInfo[i] ? funcOf(btf, funcInfo[i]!.typeId) : undefined);
   return {
     subprogName: (i) => fn(i)?.name ?? "",
     isGlobal: (i) => fn(i)?.linkage === BTF_FUNC_GLOBAL,
     exceptionCallbackInsnOff: () => findExceptionCallbackInsnOff(btf, funcInfo),
+    checkBtfInfo: checkBtfFunc(btf, funcInfo),
   };
 }

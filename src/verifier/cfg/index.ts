@@ -25,7 +25,7 @@ export { findContainingSubprog, findSubprog } from "./subprogs.js";
 export { checkInsnFields, opcodeInInsnTable } from "./insn-fields.js";
 export { liveRegsLinePrefix, insnUseDef } from "./live-regs.js";
 export { liveStackQueryInit, stackSlotAlive, fmtSpisMask } from "./stack-liveness.js";
-export { findExceptionCallbackInsnOff, prePassFactsFromBtf, readOnlyMapValueFrom } from "./btf-facts.js";
+export { checkBtfFunc, findExceptionCallbackInsnOff, prePassFactsFromBtf, readOnlyMapValueFrom } from "./btf-facts.js";
 export { prePassFactsFromProfile, type ProfileFactsContext } from "./profile-facts.js";
 export type { FuncInstance, LiveStackQuery, StackLiveness } from "./stack-liveness.js";
 
