@@ -1,16 +1,15 @@
 // `bpfverify insns`: each program's final instructions after libbpf-style
 // loading (relocations, CO-RE, subprogram appending), as the kernel's
 // disassembly or as JSON lines.
-import { parseArgs } from "node:util";
-import { basename } from "node:path";
-import { loadBtfFile, loadBundledVmlinuxBtf, type Btf } from "../../btf/index.js";
-import { elfSectionBytes } from "../../elf/index.js";
+import type { Btf } from "../../btf/index.js";
 import { printBpfInsn, rawInsnsToHex, verifierInsnCallbacks } from "../../isa/index.js";
 import { loadObject, mapTypeName, type LoadedProgram } from "../../loader/index.js";
 import { InputError } from "../../util/errors.js";
 import type { CliIo } from "../io.js";
+import { parseObjectCommand } from "../args.js";
+import { loadCustomBtf } from "../target.js";
 
-const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--core-btf PATH] [--json] OBJ...
+const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--core-btf PATH] [--program NAME] [--json] OBJ...
 
 Print each program's final instructions as libbpf hands them to the kernel.
   --btf PATH          target kernel BTF (raw, as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
@@ -18,6 +17,7 @@ Print each program's final instructions as libbpf hands them to the kernel.
   --module-btf PATH   a module's split BTF over the target BTF (repeatable; name = file name)
   --core-btf PATH     resolve CO-RE relocations against this BTF alone (libbpf's btf_custom_path,
                       test_loader's __btf_path); kfuncs still resolve against --btf
+  --program NAME      only this program
   --json              one JSON object per program and line:
                       {"file","program","section","progType","expectedAttachType","attachTo","insns","maps"}
                       insns: lowercase hex, 16 digits per instruction, bytes as in the ELF;
@@ -72,55 +72,24 @@ function programText(file: string, p: LoadedProgram, target: Btf, modules: reado
   return lines.join("\n") + "\n";
 }
 
-function readBtf(path: string, base: Btf | undefined, name: string): Btf {
-  return loadBtfFile(path, { base, name, elfSection: (b, n) => elfSectionBytes(b, n, path) });
-}
-
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        btf: { type: "string" },
-        "module-btf": { type: "string", multiple: true },
-        "core-btf": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    io.err(`bpfverify insns: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.values.help) {
-    io.out(USAGE);
-    return 0;
-  }
-  if (args.positionals.length === 0) {
-    io.err(USAGE);
-    return 2;
-  }
-  let targetBtf: Btf;
-  const moduleBtfs: { name: string; btf: Btf }[] = [];
+  const args = parseObjectCommand("insns", USAGE, argv, io, { "core-btf": { type: "string" }, program: { type: "string" } });
+  if (typeof args === "number") return args;
+  const targetBtf = args.target.vmlinux;
+  const moduleBtfs = args.target.modules;
   let coreBtf: Btf | undefined;
   try {
-    if (args.values["core-btf"]) coreBtf = readBtf(args.values["core-btf"], undefined, "custom");
-    targetBtf = args.values.btf ? readBtf(args.values.btf, undefined, "vmlinux") : loadBundledVmlinuxBtf("7.2");
-    for (const p of args.values["module-btf"] ?? []) {
-      const name = basename(p).replace(/\.[^.]*$/, "");
-      moduleBtfs.push({ name, btf: readBtf(p, targetBtf, name) });
-    }
+    if (args.values["core-btf"]) coreBtf = loadCustomBtf(args.values["core-btf"]);
   } catch (e) {
     io.err(`bpfverify insns: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
   let rc = 0;
-  for (const file of args.positionals) {
+  for (const file of args.files) {
     try {
       const obj = loadObject(file, { targetBtf, moduleBtfs, coreBtf, file, kconfigMissing: "zero" });
-      for (const p of obj.programs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
+      const progs = obj.programs.filter((p) => args.values.program === undefined || p.name === args.values.program);
+      for (const p of progs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       io.err(`bpfverify insns: ${e.message}\n`);

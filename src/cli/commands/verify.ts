@@ -1,12 +1,11 @@
 // `bpfverify verify`: verify each program as the Linux 7.2 verifier would,
 // printed as a veristat-like table or as JSON lines.
-import { parseArgs } from "node:util";
 import { loadObject, type LoadedProgram } from "../../loader/index.js";
 import { verifyProgram, profileFor } from "../../api/verify-program.js";
 import type { Profile } from "../../kernel/profile.js";
 import { firstErrorLine } from "../../selftest/recorded.js";
 import { InputError } from "../../util/errors.js";
-import { loadTarget } from "../target.js";
+import { parseObjectCommand } from "../args.js";
 import type { CliIo } from "../io.js";
 
 const USAGE = `usage: bpfverify verify [--btf PATH] [--module-btf PATH]... [--log-level N] [--prog-flags N]
@@ -59,49 +58,22 @@ function table(rows: VerifyJson[]): string {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        btf: { type: "string" },
-        "module-btf": { type: "string", multiple: true },
-        "log-level": { type: "string", default: "1" },
-        "prog-flags": { type: "string", default: "0" },
-        program: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    io.err(`bpfverify verify: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const args = parseObjectCommand("verify", USAGE, argv, io, {
+    "log-level": { type: "string", default: "1" },
+    "prog-flags": { type: "string", default: "0" },
+    program: { type: "string" },
+  });
+  if (typeof args === "number") return args;
   const logLevel = Number(args.values["log-level"]);
   const progFlags = Number(args.values["prog-flags"]);
   if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 15 || !Number.isInteger(progFlags) || progFlags < 0) {
     io.err(`bpfverify verify: --log-level takes 0..15 and --prog-flags a non-negative integer\n`);
     return 2;
   }
-  if (args.positionals.length === 0) {
-    io.err(USAGE);
-    return 2;
-  }
-  let target;
-  try {
-    target = loadTarget(args.values.btf, args.values["module-btf"] ?? []);
-  } catch (e) {
-    io.err(`bpfverify verify: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+  const { target } = args;
   let rc = 0;
   const rows: VerifyJson[] = [];
-  for (const file of args.positionals) {
+  for (const file of args.files) {
     let obj;
     try {
       obj = loadObject(file, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file });
