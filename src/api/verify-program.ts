@@ -9,6 +9,7 @@ import { helperById, helperProto, resolveArgType, resolveRetType, TYPE_FLAGS } f
 import type { ProgTypeName } from "../kernel/progtypes/types.js";
 import { printBpfInsn, verifierInsnCallbacks, funcIdName } from "../isa/index.js";
 import { installDefaultScalarDomain } from "./scalar-domain.js";
+import { withRawMapFds } from "./raw-map-fds.js";
 import { kernelBtfCheckFuncs, type Btf } from "../btf/index.js";
 import { loadProfile, makeProfile, type Profile } from "../kernel/profile.js";
 import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/index.js";
@@ -58,8 +59,7 @@ export function toVerifierInput(prog: LoadedProgram, progFlags = 0): VerifierInp
     progFlags: progFlags | (prog.sleepable ? 1 << 4 : 0),
     sleepable: prog.sleepable,
     gplCompatible: /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(prog.license),
-    insns: prog.insns,
-    maps: prog.maps.map(toMapInfo),
+    ...withRawMapFds(prog.insns, prog.maps.map(toMapInfo), prog.rawMapFdInsns),
     funcInfo: prog.funcInfo.map((f) => ({ insnOff: f.insnOff, typeId: f.typeId })),
     lineInfo: prog.lineInfo.map((l) => ({
       insnOff: l.insnOff,

@@ -66,9 +66,11 @@ export interface LoadedProgram extends AttachInfo {
   attachTo: string | null;
   /** false for SEC("?...") programs: libbpf does not load them unless asked. */
   autoload: boolean;
-  /** The final instructions. Map references hold indices into `maps`. */
+  /** The final instructions. Map references hold indices into `maps`, except at rawMapFdInsns. */
   insns: RawInsn[];
   maps: LoaderMap[];
+  /** Map ld_imm64 insns whose imm is the fd the object wrote itself (libbpf leaves them as they are). */
+  rawMapFdInsns: readonly number[];
   funcInfo: FuncInfoRec[];
   lineInfo: LineInfoRec[];
   /** Appended subprograms, in order. */
@@ -151,6 +153,7 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
       autoload: fn.autoload,
       insns: linked.insns,
       maps: linked.maps,
+      rawMapFdInsns: linked.rawMapFdInsns,
       funcInfo: linked.funcInfo,
       lineInfo: linked.lineInfo,
       subprogs: linked.subprogs.map((s) => ({ name: s.name, insnOff: s.insnOff })),

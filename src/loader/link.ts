@@ -52,6 +52,11 @@ export interface LinkedProgram {
   lineInfo: LineInfoRec[];
   /** The exception callback subprogram's name (appended even when not called), if any. */
   exceptionCb: string | undefined;
+  /**
+   * Map ld_imm64 insns (src BPF_PSEUDO_MAP_FD/VALUE) no relocation points at:
+   * libbpf passes their imm through as written, an fd of the loading process.
+   */
+  rawMapFdInsns: number[];
 }
 
 function copyInsn(i: RawInsn): RawInsn {
@@ -134,7 +139,20 @@ export function linkProgram(obj: ParsedObject, main: ObjFunction, insnsOf: (f: O
 
   const maps = obj.maps.slice();
   relocateData(obj, main, w, maps);
-  return { fn: main, insns: w.insns, maps, subprogs: w.subprogs, funcInfo: w.funcInfo, lineInfo: w.lineInfo, exceptionCb: excName };
+  return { fn: main, insns: w.insns, maps, subprogs: w.subprogs, funcInfo: w.funcInfo, lineInfo: w.lineInfo, exceptionCb: excName, rawMapFdInsns: rawMapFdInsns(w) };
+}
+
+/** Map ld_imm64 insns the object wrote with a literal fd (asm `r1 = 0 ll` with src_reg 1): no relocation touched them. */
+function rawMapFdInsns(w: Work): number[] {
+  const relocated = new Set(w.relos.map((r) => r.insnIdx));
+  const raw: number[] = [];
+  for (let i = 0; i < w.insns.length; i++) {
+    const insn = w.insns[i]!;
+    if (insn.code !== BPF_LD_IMM64) continue;
+    if ((insn.src === BPF_PSEUDO_MAP_FD || insn.src === BPF_PSEUDO_MAP_VALUE) && !relocated.has(i)) raw.push(i);
+    i++;
+  }
+  return raw;
 }
 
 /** libbpf marks ld_imm64 insns with a subprog-address relocation as BPF_PSEUDO_FUNC before linking. */
