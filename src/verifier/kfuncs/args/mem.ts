@@ -17,6 +17,7 @@ import { reject, Reject } from "../../reject.js";
 import { notModelled } from "../../not-modelled.js";
 import { MAX_BPF_FUNC_REG_ARGS } from "../../stackargs/index.js";
 import { markStackArgPrecision } from "../../stackargs/precision.js";
+import { checkHelperCtxMemAccess } from "../../ctx/index.js";
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
 
@@ -50,7 +51,11 @@ function checkHelperMemAccess(env: VerifierEnv, reg: RegState, arg: string, regn
       env.checkPtrToBtfAccess(reg, arg, 0, size, isWrite, -1);
       return;
     case "PTR_TO_CTX":
-      if (env.isVarCtxOffAllowed()) notModelled("syscall ctx as kfunc memory");
+      // a syscall program's ctx is plain user memory: kfuncs may read/write it like helpers
+      if (env.isVarCtxOffAllowed()) {
+        checkHelperCtxMemAccess(env, reg, arg, size, zeroSizeAllowed);
+        return;
+      }
       break;
     case "PTR_TO_ARENA":
       notModelled("arena memory as a kfunc argument");
