@@ -39,7 +39,7 @@ export {
 } from "./walk.js";
 export type { DeclTag, MemberPath } from "./walk.js";
 export { btfKindStr, btfNameByOffset, btfNameOrAnon, btfTypeName, btfTypeStr, libbpfKindStr } from "./naming.js";
-export { bundledBtfPath, bundledVersions, isElf, loadBtfFile, loadBundledVmlinuxBtf, parseBtfOrElf } from "./source.js";
+export { bundledBtfPath, bundledKernelFile, bundledVersions, isElf, loadBtfFile, loadBundledVmlinuxBtf, parseBtfOrElf } from "./source.js";
 export type { ElfSectionReader, LoadBtfOptions } from "./source.js";
 export { BPF_CORE_RELO_KINDS, decodeLineInfo, formatLineInfo, lineInfoCol, lineInfoLine, parseBtfExt } from "./ext.js";
 export type { BpfCoreRelo, BpfCoreReloKind, BtfExt, BtfExtFuncInfo, BtfExtHeader, BtfExtLineInfo, BtfExtSection, DecodedLineInfo } from "./ext.js";

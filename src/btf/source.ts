@@ -65,6 +65,11 @@ function dataDir(): string {
   throw new InputError("BTF_BUNDLE_MISSING", "bundled kernel BTF not found (data/kernels/ missing from the package)");
 }
 
+/** A file bundled for a kernel version under data/kernels/<version>/ (kconfig.br...). */
+export function bundledKernelFile(version: string, name: string): string {
+  return join(dataDir(), version, name);
+}
+
 export function bundledBtfPath(version: string): string {
   return join(dataDir(), version, "vmlinux.btf.br");
 }

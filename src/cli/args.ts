@@ -9,6 +9,7 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 const COMMON = {
   btf: { type: "string" },
   "module-btf": { type: "string", multiple: true },
+  kconfig: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies Options;
@@ -37,7 +38,7 @@ export function parseObjectCommand<const O extends Options>(
     io.err(`bpfverify ${cmd}: ${(e as Error).message}\n${usage}`);
     return 2;
   }
-  const values = args.values as { help?: boolean; btf?: string; "module-btf"?: string[] };
+  const values = args.values as { help?: boolean; btf?: string; "module-btf"?: string[]; kconfig?: string };
   if (values.help) {
     io.out(usage);
     return 0;
@@ -48,7 +49,7 @@ export function parseObjectCommand<const O extends Options>(
   }
   let target: Target;
   try {
-    target = loadTarget(values.btf, values["module-btf"] ?? []);
+    target = loadTarget(values.btf, values["module-btf"] ?? [], values.kconfig);
   } catch (e) {
     io.err(`bpfverify ${cmd}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -4,10 +4,16 @@ import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { loadBtfFile, loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
 import { elfSectionBytes } from "../elf/index.js";
+import { loadBundledKconfig, loadKconfigFile, type Kconfig } from "../kernel/kconfig.js";
 
 export interface Target {
   vmlinux: Btf;
   modules: { name: string; btf: Btf }[];
+  /**
+   * CONFIG_* values for `.kconfig` externs: --kconfig PATH, else the bundled kernel's when the
+   * target is the bundled BTF; undefined when unknown (then strong CONFIG_ externs read 0).
+   */
+  kconfig: Kconfig | undefined;
 }
 
 function readBtf(path: string, base: Btf | undefined, name: string): Btf {
@@ -40,13 +46,14 @@ function readModuleBtf(path: string, vmlinux: Btf, name: string): Btf {
 }
 
 /** Throws InputError (with the file named) on unreadable or corrupt BTF. */
-export function loadTarget(btfPath: string | undefined, modulePaths: readonly string[]): Target {
+export function loadTarget(btfPath: string | undefined, modulePaths: readonly string[], kconfigPath?: string): Target {
   const vmlinux = btfPath ? readBtf(btfPath, undefined, "vmlinux") : (bundled ??= loadBundledVmlinuxBtf("7.2"));
   const modules = modulePaths.map((p) => {
     const name = basename(p).replace(/\.[^.]*$/, "");
     return { name, btf: readModuleBtf(p, vmlinux, name) };
   });
-  return { vmlinux, modules };
+  const kconfig = kconfigPath ? loadKconfigFile(kconfigPath) : btfPath ? undefined : loadBundledKconfig("7.2");
+  return { vmlinux, modules, kconfig };
 }
 
 /** Loads a custom BTF file (selftests' __btf_path) over nothing: a standalone BTF or ELF. */

@@ -162,6 +162,9 @@ interface FoundKsym {
   module: { name: string; btf: Btf } | undefined;
 }
 
+/** Where a typeless ksym is taken to live when no kallsyms table is given (kernel text base). */
+export const PLACEHOLDER_KSYM_ADDR = 0xffffffff81000000n;
+
 /** libbpf: find_ksym_btf_id — vmlinux first, then each module's own types. */
 function findKsym(target: TargetKernel, name: string, kind: "VAR" | "FUNC"): FoundKsym | undefined {
   const id = target.vmlinux.findByNameKind(name, kind);
@@ -205,9 +208,12 @@ export function resolveExterns(externs: Extern[], objBtf: Btf | undefined, targe
       continue;
     }
     if (ext.ksymTypeId === 0 || !objBtf) {
-      // Typeless ksym: an address from /proc/kallsyms. Without a kallsyms table every
-      // symbol is taken to exist, at address 0 (the verifier sees a scalar either way).
-      const addr = target.kallsyms ? target.kallsyms[ext.name] : 0n;
+      // Typeless ksym: an address from /proc/kallsyms. Without a kallsyms table a symbol the
+      // target BTF names (or a strong extern, which libbpf would refuse if missing) is taken to
+      // exist at a placeholder kernel address: the verifier sees a known non-zero scalar, so
+      // `if (&sym)` takes the branch it takes on the kernel; a weak one BTF does not know is 0.
+      const known = findKsym(target, ext.name, "VAR") ?? findKsym(target, ext.name, "FUNC");
+      const addr = target.kallsyms ? target.kallsyms[ext.name] : known || !ext.isWeak ? PLACEHOLDER_KSYM_ADDR : undefined;
       if (addr !== undefined) {
         ext.isSet = true;
         ext.ksymAddr = addr;

@@ -12,6 +12,7 @@ import type { BaseRegType } from "./state/reg-type.js";
 import type { BtfTypeNamer } from "./log/print-state.js";
 import type { InsnAux as CfgInsnAux, SubprogInfo as CfgSubprogInfo, CfgEnv } from "./cfg/index.js";
 import type { InsnResult } from "./ops/dispatch.js";
+import { pseudoBtfVar as pseudoBtfVarOf } from "./btfctx/ksym.js";
 import type { BtfRef } from "./state/types.js";
 import { notModelled } from "./not-modelled.js";
 import { destroyIfDynptrStackSlot } from "./kfuncs/families/dynptr.js";
@@ -313,8 +314,8 @@ export class VerifierEnv {
   widenImpreciseScalars(prev: VerifierState, cur: VerifierState): void {
     widenImpreciseScalarsImpl(this, prev, cur);
   }
-  pseudoBtfVar(_insnIdx: number): { type: BaseRegType; flags: number; memSize: number; btf: BtfRef | null; btfId: number } {
-    return notModelled("ksym variables (BPF_PSEUDO_BTF_ID)");
+  pseudoBtfVar(insnIdx: number): { type: BaseRegType; flags: number; memSize: number; btf: BtfRef | null; btfId: number } {
+    return pseudoBtfVarOf(this, insnIdx);
   }
   checkStackArgRead(off: number, dst: number): void {
     stackArgRead(this, off, dst);
