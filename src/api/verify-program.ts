@@ -15,6 +15,7 @@ import { loadProfile, makeProfile, type Profile } from "../kernel/profile.js";
 import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/index.js";
 import { makeKfuncTarget } from "../verifier/kfuncs/meta.js";
 import { btfTypeNamerFor, checkAttachBtfId } from "../verifier/btfctx/index.js";
+import { checkStructOpsBtfId, installStructOps, type StructOpsProg } from "../verifier/structops/index.js";
 
 /** Our bit for a kernel type-flag name (kernel: BIT(n + BPF_BASE_TYPE_BITS)). */
 function flagBits(names: readonly string[]): number {
@@ -56,6 +57,7 @@ export function toVerifierInput(prog: LoadedProgram, progFlags = 0): VerifierInp
     progType: prog.progType,
     expectedAttachType: prog.expectedAttachType,
     ...(prog.attachTo ? { attachTo: prog.attachTo } : {}),
+    ...(prog.structOps ? { structOps: { ...prog.structOps, memberIdx: prog.expectedAttachTypeNum, module: prog.attachBtfModule } } : {}),
     progFlags: progFlags | (prog.sleepable ? 1 << 4 : 0),
     sleepable: prog.sleepable,
     gplCompatible: /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(prog.license),
@@ -172,6 +174,7 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
   };
   const cbs = verifierInsnCallbacks(kfuncName);
   const printInsn = (insns: readonly VerifierInput["insns"][number][], i: number) => printBpfInsn(insns[i]!, insns[i + 1], cbs) + "\n";
+  let structOps: StructOpsProg | undefined;
   const vopts: VerifyOptions = {
     logLevel: opts.logLevel ?? 0,
     logSize: opts.logSize ?? 16 << 20,
@@ -185,9 +188,18 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
       }),
       ...prePassFactsFromBtf(btf, input.funcInfo),
       printInsn,
-      checkAttachBtfId: () => checkAttachBtfId(input, profile.vmlinuxBtf),
+      checkAttachBtfId: (cfg) => {
+        const err = checkAttachBtfId(input, profile.vmlinuxBtf);
+        if (err || input.progType !== "BPF_PROG_TYPE_STRUCT_OPS") return err;
+        // kernel: check_struct_ops_btf_id (the rest of check_attach_btf_id does not apply)
+        const so = checkStructOpsBtfId(profile, input, cfg);
+        if (!so.ok) return so.reject;
+        structOps = so.prog;
+        return undefined;
+      },
     },
     setup: (env) => {
+      if (structOps) installStructOps(env, structOps);
       env.helperLookup = helperLookupFor(prog);
       env.kfuncTarget = makeKfuncTarget(profile, (off) => prog.fdArray[off] || undefined);
       // kernel: env->prog->aux->arena is set when the program uses an arena map.

@@ -17,6 +17,8 @@ import type { BoundCatalog, FmodretTarget, Kfunc, KfuncBtf } from "./kfuncs/cata
 import type { KfuncCatalogData, KfuncHook } from "./kfuncs/types.js";
 import { kfuncProto } from "./kfuncs/proto.js";
 import type { KfuncProto } from "./kfuncs/proto.js";
+import { structOpsDesc } from "./structops/index.js";
+import type { StructOpsDesc } from "./structops/index.js";
 
 /** Kernel versions with a bundled BTF and generated catalogs. */
 export const PROFILE_VERSIONS = ["7.2"] as const;
@@ -99,6 +101,8 @@ export interface Profile {
   kfuncProto(kfunc: Kfunc, progType?: string): KfuncProto;
   /** The helper proto a program type gets for helper `id` (src/kernel/helpers). */
   helper(id: number, progType: ProgTypeName, attachType?: string, ctx?: LoadContext): HelperProto | undefined;
+  /** The struct_ops type `name` registered by `module` (undefined: vmlinux), when modelled and its BTF is loaded. */
+  structOps(name: string, module?: string): StructOpsDesc | undefined;
 }
 
 /** The catalog version to use for a requested kernel version: exact, else the nearest bundled one. */
@@ -159,6 +163,7 @@ export function makeProfile(version: ProfileVersion, vmlinuxBtf: Btf, moduleBtfs
     specialKfuncId: (slot) => bound.specialIds.get(slot),
     kfuncProto: (k, progType) => kfuncProto(profile, k, progType),
     helper: (id, progType, attachType, ctx) => helperProto(id, progType, attachType, ctx),
+    structOps: (name, module) => (module === undefined || moduleBtfs.some((m) => m.module === module) ? structOpsDesc(name, module) : undefined),
   };
   return profile;
 }

@@ -50,6 +50,12 @@ export interface VerifierInput {
   expectedAttachType: string;
   /** Attach target name for tracing/lsm/struct_ops/ext programs. */
   attachTo?: string;
+  /**
+   * struct_ops programs: the struct_ops type libbpf attached the program to
+   * (attach_btf_id), the member index it passes as expected_attach_type, and
+   * the module whose BTF holds the type (null: vmlinux).
+   */
+  structOps?: { typeName: string; member: string; memberIdx: number; module: string | null };
   /** BPF_PROG_LOAD prog_flags (BPF_F_*). */
   progFlags: number;
   sleepable: boolean;

@@ -16,6 +16,7 @@ import { reject } from "./reject.js";
 import { initGlobalSubprogRegs, markFuncInfoUnreliable, prepareFuncArgs, subprogArgs } from "./calls/global.js";
 import { checkMaxStackDepth, fixupStackDepths, removeFastcallSpillsFills } from "./calls/stack-depth.js";
 import { checkStackArgSlotUse } from "./stackargs/index.js";
+import { acquireStructOpsArgRefs, applyStructOpsEpilogue } from "./structops/index.js";
 
 export interface VerifyOptions {
   /** BPF_PROG_LOAD log_level (1, 2, with 4 for stats). Default 0: no log text, verdict only. */
@@ -97,8 +98,9 @@ function doCheckCommon(env: VerifierEnv, subprog: number): void {
       r1.type = "PTR_TO_CTX";
       r1.flags = 0;
       markRegKnownZero(r1);
-      if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") throw new NotModelled("struct_ops __ref arguments");
     }
+    // kernel: do_check_common — struct_ops programs start holding their __ref arguments
+    if (subprog === 0 && env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") acquireStructOpsArgRefs(env);
     env.insnIdx = env.subprogs[subprog]!.start;
     doCheck(env);
   } finally {
@@ -170,6 +172,8 @@ export function verify(input: VerifierInput, opts: VerifyOptions = {}): VerifyRe
       fixupStackDepths(env, (i) => env!.loopInlineFit(i));
       // kernel: bpf_fixup_call_args (its stack-arg slot check; the rest is JIT work)
       checkStackArgSlotUse(env);
+      // kernel: bpf_convert_ctx_accesses — a struct_ops epilogue's ctx slot
+      applyStructOpsEpilogue(env);
     }
   } catch (err) {
     if (err instanceof Reject) {

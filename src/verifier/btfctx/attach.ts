@@ -6,6 +6,7 @@ import type { VerifierEnv } from "../env.js";
 import type { RetvalRange } from "../state/types.js";
 import { notModelled } from "../not-modelled.js";
 import { resolveAttachFunc, type AttachFunc } from "../ctx/btf-ctx.js";
+import { structOpsReturnsPtr, structOpsReturnsVoid } from "../structops/ret.js";
 
 /** kernel: MAX_ERRNO */
 const MAX_ERRNO = 4095;
@@ -47,7 +48,7 @@ export function programReturnsVoid(env: VerifierEnv): boolean {
       // BPF_LSM_CGROUP programs always return 0/1 (see return_retval_range).
       return env.input.expectedAttachType !== "BPF_LSM_CGROUP" && attachReturnsVoid(env);
     case "BPF_PROG_TYPE_STRUCT_OPS":
-      return notModelled("struct_ops attach prototypes (the struct_ops member the program implements)");
+      return structOpsReturnsVoid(env);
     case "BPF_PROG_TYPE_EXT":
       // An extension may return void: attaching only works over a void target.
       return env.subprogReturnsVoid(0);
@@ -72,5 +73,5 @@ export function lsmRetvalRange(env: VerifierEnv): RetvalRange | null {
 /** kernel: check_return_code's struct_ops ret_type (the attach prototype returns a struct pointer). */
 export function attachReturnType(env: VerifierEnv): boolean {
   if (env.input.progType !== "BPF_PROG_TYPE_STRUCT_OPS") return false;
-  return notModelled("struct_ops attach prototypes (the struct_ops member the program implements)");
+  return structOpsReturnsPtr(env);
 }

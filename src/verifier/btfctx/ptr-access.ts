@@ -19,6 +19,7 @@ import { notModelled } from "../not-modelled.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { BPF_REG_TRUSTED_MODIFIERS, inRcuCs, isRcuReg, isTrustedReg } from "../kfuncs/refs.js";
 import { btfOf } from "./btf-of.js";
+import { structOpsBtfStructWrite } from "../structops/write.js";
 import { PROG_BTF_REF } from "../kfuncs/meta.js";
 import { localStructRecord } from "../maprec/local.js";
 
@@ -140,6 +141,10 @@ export function checkPtrToBtfAccess(env: VerifierEnv, reg: RegState, argName: st
   if (reg.flags & MEM_PERCPU) reject(env, "EACCES", `${argName} is ptr_${tname} access percpu memory: off=${off}\n`);
   if (isWrite && (reg.flags & PTR_UNTRUSTED)) reject(env, "EACCES", "only read is supported\n");
   const isAlloc = !!(reg.flags & MEM_ALLOC);
+  // A struct_ops' btf_struct_access decides its stores (kernel: env->ops->btf_struct_access).
+  if (isWrite && !isAlloc && env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") {
+    return structOpsBtfStructWrite(env, btf, reg, argName, tname, off, size);
+  }
   if (isWrite && !isAlloc) {
     // Writes into kernel objects go through the program type's btf_struct_access (tc/xdp nf_conn, struct_ops).
     if (env.input.progType === "BPF_PROG_TYPE_SCHED_CLS" || env.input.progType === "BPF_PROG_TYPE_SCHED_ACT"

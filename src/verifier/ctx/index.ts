@@ -16,6 +16,7 @@ import { checkMemRegionAccess } from "../memory/region.js";
 import { verboseLinfo } from "../explore/do-check.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { CtxLayouts } from "./layout.js";
+import { structOpsCtxAccess } from "../structops/ctx.js";
 import type { CtxAccessOut, IsValidAccess } from "./access-types.js";
 import * as skb from "./skb.js";
 import * as sock from "./sock.js";
@@ -117,6 +118,8 @@ function validCtxAccess(env: VerifierEnv, row: CtxRow, off: number, size: number
 export function checkCtxAccess(env: VerifierEnv, insnIdx: number, reg: RegState, argName: string, off: number, size: number,
   isWrite: boolean, isLdsx: boolean): CtxAccessInfo {
   const progType = env.input.progType;
+  // The struct_ops' own verifier ops: the member's prototype and its __ref arguments.
+  if (progType === "BPF_PROG_TYPE_STRUCT_OPS") return structOpsCtxAccess(env, insnIdx, reg, argName, off, size, isWrite);
   const row = ctxRow(progType);
   if (!row) return notModelled(`ctx ${isWrite ? "write" : "read"} of ${progType} off=${off} size=${size}`);
   // Only program types whose ctx loads are not rewritten may dereference ctx+const.

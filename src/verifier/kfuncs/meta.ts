@@ -15,6 +15,7 @@ import type { GraphRoot } from "../maprec/local.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { reject } from "../reject.js";
 import { notModelled } from "../not-modelled.js";
+import { structOpsKfuncFilterRejects } from "../structops/kfunc-filter.js";
 
 /** What the verifier needs from the target for kfunc calls (installed by the glue). */
 export interface KfuncTarget {
@@ -102,7 +103,7 @@ export function isSpecial(meta: KfuncCallMeta, ...slots: string[]): boolean {
 }
 
 // kernel: the kfunc filters registered with btf_kfunc_id_set (they self-select by set membership).
-function filterRejects(env: VerifierEnv, filter: string): boolean {
+function filterRejects(env: VerifierEnv, filter: string, kfunc: string): boolean {
   const { progType, expectedAttachType: eat } = env.input;
   switch (filter) {
     case "bpf_session_filter": // kernel/trace/bpf_trace.c
@@ -110,6 +111,8 @@ function filterRejects(env: VerifierEnv, filter: string): boolean {
         (progType === "BPF_PROG_TYPE_TRACING" && (eat === "BPF_TRACE_FSESSION" || eat === "BPF_TRACE_FSESSION_MULTI")));
     case "tracing_iter_filter": // net/core/filter.c (bpf_sock_destroy)
       return eat !== "BPF_TRACE_ITER";
+    case "bpf_qdisc_kfunc_filter": // net/sched/bpf_qdisc.c
+      return structOpsKfuncFilterRejects(env, filter, kfunc);
     case "bpf_fs_kfuncs_filter": // fs/bpf_fs_kfuncs.c
     case "bpf_get_fsverity_digest_filter": // fs/verity/measure.c
       return progType !== "BPF_PROG_TYPE_LSM";
@@ -123,7 +126,7 @@ function kfuncIsAllowed(env: VerifierEnv, profile: Profile, k: Kfunc): boolean {
   const a = profile.kfuncAllowed(k, env.input.progType, env.input.expectedAttachType);
   for (const route of a.routes) {
     const own = k.hooks.filter((h) => h.hook === route.hook).map((h) => h.filter).filter((f): f is string => f !== undefined);
-    if (!own.some((f) => filterRejects(env, f))) return true;
+    if (!own.some((f) => filterRejects(env, f, k.name))) return true;
   }
   return false;
 }

@@ -10,6 +10,7 @@ import { isPointerValue } from "../state/reg-query.js";
 import { regS32Max, regS32Min, regSmax, regSmin } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
 import { checkRegArg } from "./reg-arg.js";
+import { structOpsReturnRefKptr } from "../structops/ret.js";
 
 const S64_MIN = -(1n << 63n);
 const S64_MAX = (1n << 63n) - 1n;
@@ -116,6 +117,8 @@ export function verboseInvalidScalar(env: VerifierEnv, reg: RegState, r: RetvalR
 export function checkReturnCode(env: VerifierEnv): void {
   const frame0 = env.curState.frame[0]!;
   if (!frame0.inAsyncCallbackFn && env.programReturnsVoid()) return;
+  // A struct_ops member returning a struct pointer takes back an unmodified referenced one.
+  if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS" && structOpsReturnRefKptr(env, curFrame(env.curState).regs[0]!)) return;
   checkRegArg(env, 0, "SRC_OP");
   const reg = curFrame(env.curState).regs[0]!;
   if (isPointerValue(env, reg)) reject(env, "EACCES", "R0 leaks addr as return value\n");

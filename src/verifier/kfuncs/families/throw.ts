@@ -12,6 +12,7 @@ import { checkRegArg } from "../../ops/reg-arg.js";
 import { returnRetvalRange, verboseInvalidScalar } from "../../ops/exit.js";
 import { reject } from "../../reject.js";
 import { notModelled } from "../../not-modelled.js";
+import { structOpsReturnRefKptr } from "../../structops/ret.js";
 
 /** kernel: retval_range_within */
 function within(r: RetvalRange, reg: RegState): boolean {
@@ -27,9 +28,10 @@ export function checkThrowCookie(env: VerifierEnv): void {
   if (env.subprogs.some((s) => s.isExceptionCb)) return;
   const frame0 = env.curState.frame[0]!;
   if (!frame0.inAsyncCallbackFn && env.programReturnsVoid()) return;
-  if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") notModelled("bpf_throw in struct_ops programs");
-  checkRegArg(env, 1, "SRC_OP");
   const reg = env.curState.frame[env.curState.curframe]!.regs[1]!;
+  // A struct_ops member returning a struct pointer takes back an unmodified referenced one.
+  if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS" && structOpsReturnRefKptr(env, reg, "R1")) return;
+  checkRegArg(env, 1, "SRC_OP");
   if (isPointerValue(env, reg)) reject(env, "EACCES", "R1 leaks addr as return value\n");
   let exitCtx = "At program exit";
   let r: RetvalRange | null;
@@ -40,6 +42,7 @@ export function checkThrowCookie(env: VerifierEnv): void {
     if (env.input.progType === "BPF_PROG_TYPE_CGROUP_SKB" && env.input.expectedAttachType === "BPF_CGROUP_INET_EGRESS") {
       notModelled("bpf_throw cookie of a cgroup_skb egress program (enforce_attach_type_range)");
     }
+    if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS" && !env.attachReturnType()) return;
     r = returnRetvalRange(env);
     if (!r) return;
   }
