@@ -57,6 +57,7 @@ export function toVerifierInput(prog: LoadedProgram, progFlags = 0): VerifierInp
     progType: prog.progType,
     expectedAttachType: prog.expectedAttachType,
     ...(prog.attachTo ? { attachTo: prog.attachTo } : {}),
+    ...(prog.attachBtfModule ? { attachBtfModule: prog.attachBtfModule } : {}),
     ...(prog.structOps ? { structOps: { ...prog.structOps, memberIdx: prog.expectedAttachTypeNum, module: prog.attachBtfModule } } : {}),
     progFlags: progFlags | (prog.sleepable ? 1 << 4 : 0),
     sleepable: prog.sleepable,

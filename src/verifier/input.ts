@@ -50,6 +50,8 @@ export interface VerifierInput {
   expectedAttachType: string;
   /** Attach target name for tracing/lsm/struct_ops/ext programs. */
   attachTo?: string;
+  /** The module whose BTF holds the attach target (attach_btf_obj_fd, as libbpf found it); absent: vmlinux. */
+  attachBtfModule?: string;
   /**
    * struct_ops programs: the struct_ops type libbpf attached the program to
    * (attach_btf_id), the member index it passes as expected_attach_type, and

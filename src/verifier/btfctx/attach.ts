@@ -6,6 +6,7 @@ import type { VerifierEnv } from "../env.js";
 import type { RetvalRange } from "../state/types.js";
 import { notModelled } from "../not-modelled.js";
 import { resolveAttachFunc, type AttachFunc } from "../ctx/btf-ctx.js";
+import { attachBtf } from "./btf-of.js";
 import { structOpsReturnsPtr, structOpsReturnsVoid } from "../structops/ret.js";
 
 /** kernel: MAX_ERRNO */
@@ -26,7 +27,7 @@ const attachByEnv = new WeakMap<VerifierEnv, AttachFunc>();
 export function attachFunc(env: VerifierEnv): AttachFunc {
   let fn = attachByEnv.get(env);
   if (!fn) {
-    const btf = env.vmlinuxBtf();
+    const btf = attachBtf(env)?.btf;
     if (!btf) return notModelled("attach targets without the target BTF");
     fn = resolveAttachFunc(btf, env.input.progType, env.input.expectedAttachType, env.input.attachTo);
     attachByEnv.set(env, fn);

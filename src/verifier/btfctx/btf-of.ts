@@ -4,13 +4,29 @@ import type { Btf } from "../../btf/index.js";
 import type { VerifierEnv } from "../env.js";
 import type { BtfRef, RegState } from "../state/types.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
-import { btfOfAnyRef, btfOfRef } from "../kfuncs/meta.js";
+import { btfOfAnyRef, btfOfRef, btfRefOf } from "../kfuncs/meta.js";
 
 /** The Btf behind a BtfRef: vmlinux, or a module the kfunc target knows; undefined for the program's own BTF. */
 export function btfOf(env: VerifierEnv, ref: BtfRef | null): Btf | undefined {
   if (ref === null) return undefined;
   if (ref === VMLINUX_BTF_REF) return env.vmlinuxBtf() ?? undefined;
   return env.kfuncTarget ? btfOfRef(env.kfuncTarget, ref) : undefined;
+}
+
+/**
+ * kernel: prog->aux->attach_btf — the BTF holding the attach target: a
+ * module's (split over vmlinux) when libbpf found the target there, else
+ * vmlinux. null without a target BTF.
+ */
+export function attachBtf(env: VerifierEnv): { btf: Btf; ref: BtfRef } | null {
+  const module = env.input.attachBtfModule;
+  if (module === undefined) {
+    const vm = env.vmlinuxBtf();
+    return vm ? { btf: vm, ref: VMLINUX_BTF_REF } : null;
+  }
+  const target = env.kfuncTarget;
+  const btf = target?.profile.btfOf(module);
+  return target && btf ? { btf, ref: btfRefOf(target, module) } : null;
 }
 
 /** kernel: btf_is_kernel — vmlinux and module BTFs (not the program's). */

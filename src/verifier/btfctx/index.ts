@@ -4,5 +4,5 @@
 // printer's type names. The BTF ctx itself (btf_ctx_access) is in ../ctx/btf-ctx.ts.
 export { checkPtrToBtfAccess, checkPtrToMapAccess } from "./ptr-access.js";
 export { attachFunc, attachReturnType, attachReturnsVoid, lsmRetvalRange, programReturnsVoid, BOOL_LSM_HOOKS } from "./attach.js";
-export { btfOf, btfIsKernel, btfTypeNamerFor } from "./btf-of.js";
+export { attachBtf, btfOf, btfIsKernel, btfTypeNamerFor } from "./btf-of.js";
 export { canBeSleepable, checkAttachBtfId, type AttachCheckInput } from "./check-attach.js";

@@ -2,6 +2,7 @@
 // is_valid_access member of struct bpf_verifier_ops and the
 // struct bpf_insn_access_aux it fills in).
 import type { BaseRegType } from "../state/reg-type.js";
+import type { Btf } from "../../btf/index.js";
 import type { CtxLayouts } from "./layout.js";
 
 /** One load/store of the ctx as is_valid_access sees it. */
@@ -16,6 +17,8 @@ export interface CtxAccess {
   readonly layouts: CtxLayouts;
   /** The attach target named by the section (fentry/<func>, lsm/<hook>, tp_btf/<tp>). */
   readonly attachTo: string | undefined;
+  /** The BTF holding that target (kernel: prog->aux->attach_btf): vmlinux's, or a module's split over it. */
+  readonly attachBtf: Btf;
   readonly progType: string;
   /** bpf_log from inside is_valid_access (btf_ctx_access explains its refusals). */
   readonly log: (s: string) => void;

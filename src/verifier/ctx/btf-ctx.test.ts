@@ -64,3 +64,31 @@ test("tp_btf: trusted args, raw_tp_null_args marks sched_pi_setprio's pi_task nu
   assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", "sched_pi_setprio", 8).regFlags, PTR_TRUSTED | PTR_MAYBE_NULL);
   assert.equal(run("BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", "sched_pi_setprio", 16).ok, false);
 });
+
+// Module tracepoints (selftests test_tp_btf_nullable.c, raw_tp_null_fail.c): the attach target
+// lives in bpf_testmod's BTF, split over vmlinux; btf_ctx_access marks every pointer argument
+// of a module tracepoint missing from raw_tp_null_args as maybe-NULL, and honours __nullable.
+test("tp_btf on a module tracepoint: its BTF, and NULL-able arguments unless raw_tp_null_args lists it", async () => {
+  const { join } = await import("node:path");
+  const { loadBtfFile } = await import("../../btf/index.js");
+  const { corpusDir } = await import("../../selftest/corpus.js");
+  const mod = loadBtfFile(join(corpusDir(), "btf", "bpf_testmod.btf"), { base: btf, name: "bpf_testmod" });
+  const acc = (tp: string) => {
+    const lines: string[] = [];
+    const fn = resolveAttachFunc(mod, "BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", tp);
+    return { ...btfCtxAccess(mod, fn, "BPF_PROG_TYPE_TRACING", "BPF_TRACE_RAW_TP", 0, 8, (s) => lines.push(s)), lines };
+  };
+  // not in vmlinux: the module's BTF must be the one searched
+  assert.equal(btf.findByNameKind("btf_trace_bpf_testmod_test_nullable_bare_tp", "TYPEDEF"), undefined);
+  const bare = acc("bpf_testmod_test_nullable_bare_tp");
+  assert.equal(bare.regType, "PTR_TO_BTF_ID");
+  assert.equal(bare.regFlags, PTR_TRUSTED | PTR_MAYBE_NULL);
+  assert.equal(bare.btfId, mod.findByNameKind("bpf_testmod_test_read_ctx", "STRUCT"));
+  // a vmlinux struct seen through the module BTF keeps its vmlinux id
+  const skb = acc("bpf_testmod_test_raw_tp_null_tp");
+  assert.equal(skb.regFlags, PTR_TRUSTED | PTR_MAYBE_NULL);
+  assert.equal(skb.btfId, btf.findByNameKind("sk_buff", "STRUCT"));
+  // raw_tp_null_args lists bpf_testmod_test_read with mask 0: not NULL-able
+  const read = acc("bpf_testmod_test_read");
+  assert.equal(read.regFlags & PTR_MAYBE_NULL, 0);
+});

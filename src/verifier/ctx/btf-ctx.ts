@@ -100,7 +100,7 @@ export function resolveAttachFunc(btf: Btf, progType: string, attach: string, at
     name = `bpf_iter_${name}`;
   }
   const id = btfTrace ? btf.findByNameKind(name, "TYPEDEF") : btf.findByNameKind(name, "FUNC");
-  if (!id) return notModelled(`attach target ${name} outside vmlinux BTF (module BTFs)`);
+  if (!id) return notModelled(`attach target ${name} not found in the attach BTF`);
   let t = btf.type(id);
   // FUNC -> FUNC_PROTO; btf_trace_x typedef -> PTR -> FUNC_PROTO.
   if (t.kind === "FUNC") t = btf.type(t.type);
@@ -240,11 +240,15 @@ export function btfCtxAccess(btf: Btf, fn: AttachFunc, progType: string, attach:
   if (arg < nrArgs && params[arg]!.name.endsWith("__nullable")) flags |= PTR_MAYBE_NULL;
   let errPtr = false;
   if (attach === "BPF_TRACE_RAW_TP") {
-    // Tracepoints known to pass NULL or ERR_PTR in some argument (vmlinux only: module targets are NotModelled).
+    // Tracepoints known to pass NULL or ERR_PTR in some argument.
     const mask = RAW_TP_NULL_ARGS[tname];
     if (mask !== undefined) {
       if ((mask >> (arg * 4)) & 1) flags |= PTR_MAYBE_NULL;
       if ((mask >> (arg * 4)) & 2) errPtr = true;
+    } else if (btf.base !== undefined) {
+      // kernel: btf_is_module(attach_btf) — an unlisted module tracepoint may pass NULL anywhere
+      // (the attach BTF is vmlinux's or a module's split over it)
+      flags |= PTR_MAYBE_NULL;
     }
   }
   // btf_type_tag_walk: user/percpu type tags between the pointer and the struct.

@@ -12,7 +12,7 @@ const layouts = new CtxLayouts(loadBundledVmlinuxBtf("7.2"));
 
 function access(progType: keyof typeof CTX_ROWS, off: number, size: number, opts: Partial<CtxAccess> = {}): CtxAccessOut | null {
   const out: CtxAccessOut = { regType: "SCALAR_VALUE", regFlags: 0 };
-  const a: CtxAccess = { off, size, write: false, ldsx: false, attach: "", layouts, attachTo: undefined, progType, log: () => {}, ...opts };
+  const a: CtxAccess = { off, size, write: false, ldsx: false, attach: "", layouts, attachTo: undefined, attachBtf: layouts.btf, progType, log: () => {}, ...opts };
   return CTX_ROWS[progType].isValidAccess(a, out) ? out : null;
 }
 

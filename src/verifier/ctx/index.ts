@@ -15,6 +15,7 @@ import { regBoundsSync, regBoundsSanityCheck } from "../ops/scalar-ops.js";
 import { checkMemRegionAccess } from "../memory/region.js";
 import { verboseLinfo } from "../explore/do-check.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
+import { attachBtf } from "../btfctx/btf-of.js";
 import { CtxLayouts } from "./layout.js";
 import { structOpsCtxAccess } from "../structops/ctx.js";
 import type { CtxAccessOut, IsValidAccess } from "./access-types.js";
@@ -107,9 +108,10 @@ export function ctxLayouts(env: VerifierEnv): CtxLayouts {
 /** kernel: __check_ctx_access — the ops' verdict on one fixed offset. */
 function validCtxAccess(env: VerifierEnv, row: CtxRow, off: number, size: number, isWrite: boolean, isLdsx: boolean): CtxAccessOut | null {
   const out: CtxAccessOut = { regType: "SCALAR_VALUE", regFlags: 0 };
+  const layouts = ctxLayouts(env);
   const ok = row.isValidAccess({
-    off, size, write: isWrite, ldsx: isLdsx, attach: env.input.expectedAttachType, layouts: ctxLayouts(env),
-    attachTo: env.input.attachTo, progType: env.input.progType, log: (s) => env.verbose(s),
+    off, size, write: isWrite, ldsx: isLdsx, attach: env.input.expectedAttachType, layouts,
+    attachTo: env.input.attachTo, attachBtf: attachBtf(env)?.btf ?? layouts.btf, progType: env.input.progType, log: (s) => env.verbose(s),
   }, out);
   return ok ? out : null;
 }
@@ -133,7 +135,8 @@ export function checkCtxAccess(env: VerifierEnv, insnIdx: number, reg: RegState,
     reject(env, "EACCES", "");
   }
   if (out.btfId !== undefined) {
-    return { regType: out.regType, regFlags: out.regFlags, btf: VMLINUX_BTF_REF, btfId: out.btfId };
+    // btf_ctx_access's ids are in the attach target's BTF (a module's for a module tracepoint)
+    return { regType: out.regType, regFlags: out.regFlags, btf: attachBtf(env)?.ref ?? VMLINUX_BTF_REF, btfId: out.btfId };
   }
   if (out.retvalRange) return { regType: out.regType, regFlags: out.regFlags, retvalRange: out.retvalRange };
   if (out.btfStruct !== undefined) {

@@ -130,7 +130,7 @@ export function netfilterIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean
 
 /** kernel: btf_ctx_access through the prog's attach function (the LSM ops use it directly). */
 export function btfIsValidAccess(a: CtxAccess, out: CtxAccessOut): boolean {
-  const btf = a.layouts.btf;
+  const btf = a.attachBtf;
   const fn = resolveAttachFunc(btf, a.progType, a.attach, a.attachTo);
   const r = btfCtxAccess(btf, fn, a.progType, a.attach, a.off, a.size, a.log);
   if (!r.ok) return false;
