@@ -28,6 +28,7 @@ import { markDynptrSliceReturn, unmarkStackSlotsDynptr } from "./families/dynptr
 import { graphPushConvert, inRbtreeLockRequiredCb, markGraphNodeReturn, markRefcountAcquireReturn, refSetNonOwning, regMayPointToSpinLock, REFCOUNT_ACQUIRE } from "./families/graph.js";
 import { pushRbtreeAddCallback } from "./families/graph-rbtree.js";
 import { processBpfExitFull } from "../ops/exit.js";
+import { clearAllPktPointers } from "../packet/index.js";
 
 const NEXT: InsnResult = { code: 0, printState: false };
 const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
@@ -62,7 +63,6 @@ const NOT_MODELLED_SLOTS: Record<string, string> = {
   KF_bpf_wq_set_callback: "bpf_wq callbacks",
   KF_bpf_task_work_schedule_signal: "bpf_task_work callbacks",
   KF_bpf_task_work_schedule_resume: "bpf_task_work callbacks",
-  KF_bpf_xdp_pull_data: "bpf_xdp_pull_data (packet pointer invalidation)",
 };
 
 /** kernel: release_reg (no dynptr, no RCU conversion: kfuncs release what R1 refers to). */
@@ -129,6 +129,8 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   invalidateOutgoingStackArgs(env, f);
 
   setReturnReg(env, meta, insnIdx);
+  // kernel: bpf_is_kfunc_pkt_changing — bpf_xdp_pull_data may move the packet data
+  if (isSpecial(meta, "KF_bpf_xdp_pull_data")) clearAllPktPointers(env);
   noteOutgoingStackArgs(env, f.subprogno, meta.proto.args.length - MAX_BPF_FUNC_REG_ARGS);
   if (hasFlag(meta, "KF_ITER_NEXT")) processIterNextCall(env, meta, insnIdx);
   if (isThrow) return processBpfExitFull(env, true);
