@@ -23,3 +23,5 @@ export { kfuncProto, kfuncProtoId } from "./kfuncs/proto.js";
 export type { KfuncProto, KfuncProtoEnv } from "./kfuncs/proto.js";
 export * as helpers from "./helpers/index.js";
 export * as progtypes from "./progtypes/index.js";
+export { btfStructWriteOp } from "./btf-struct-access.js";
+export type { BtfStructWriteDelegate, BtfStructWriteOp } from "./btf-struct-access.js";

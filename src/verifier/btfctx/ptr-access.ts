@@ -19,6 +19,8 @@ import { notModelled } from "../not-modelled.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { BPF_REG_TRUSTED_MODIFIERS, inRcuCs, isRcuReg, isTrustedReg } from "../kfuncs/refs.js";
 import { btfOf } from "./btf-of.js";
+import { opBtfStructWrite } from "./struct-write.js";
+import { btfStructWriteOp } from "../../kernel/btf-struct-access.js";
 import { structOpsBtfStructWrite } from "../structops/write.js";
 import { PROG_BTF_REF } from "../kfuncs/meta.js";
 import { localStructRecord } from "../maprec/local.js";
@@ -146,11 +148,13 @@ export function checkPtrToBtfAccess(env: VerifierEnv, reg: RegState, argName: st
     return structOpsBtfStructWrite(env, btf, reg, argName, tname, off, size);
   }
   if (isWrite && !isAlloc) {
-    // Writes into kernel objects go through the program type's btf_struct_access (tc/xdp nf_conn, struct_ops).
-    if (env.input.progType === "BPF_PROG_TYPE_SCHED_CLS" || env.input.progType === "BPF_PROG_TYPE_SCHED_ACT"
-      || env.input.progType === "BPF_PROG_TYPE_XDP" || env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") {
+    // Writes into kernel objects go through the program type's btf_struct_access (tc/xdp: nf_conn, struct_ops).
+    if (env.input.progType === "BPF_PROG_TYPE_STRUCT_OPS") {
       return notModelled(`writes into kernel objects of ${env.input.progType} (btf_struct_access ops)`);
     }
+    if (!env.kfuncTarget) return notModelled("writes into kernel objects without a target profile");
+    const op = btfStructWriteOp(env.kfuncTarget.profile, env.input.progType);
+    if (op) return opBtfStructWrite(env, op, btf, reg, argName, tname, off, size);
     reject(env, "EACCES", "only read is supported\n");
   }
   if (isAlloc && !(reg.flags & NON_OWN_REF) && !(reg.flags & MEM_RCU) && !env.findReferenceState(env.curState, reg.id)) {
