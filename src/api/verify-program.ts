@@ -14,6 +14,7 @@ import { kernelBtfCheckFuncs, type Btf } from "../btf/index.js";
 import { loadProfile, makeProfile, type Profile } from "../kernel/profile.js";
 import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/index.js";
 import { makeKfuncTarget } from "../verifier/kfuncs/meta.js";
+import { mapProgCompatibilityCheck } from "../verifier/maprec/prog-compat.js";
 import { btfTypeNamerFor, checkAttachBtfId } from "../verifier/btfctx/index.js";
 import { checkStructOpsBtfId, installStructOps, type StructOpsProg } from "../verifier/structops/index.js";
 
@@ -189,6 +190,7 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
       }),
       ...prePassFactsFromBtf(btf, input.funcInfo),
       printInsn,
+      checkMapProgCompatibility: mapProgCompatibilityCheck(btf ?? null, input.maps, input.progType),
       checkAttachBtfId: (cfg) => {
         const err = checkAttachBtfId(input, profile.vmlinuxBtf);
         if (err || input.progType !== "BPF_PROG_TYPE_STRUCT_OPS") return err;
