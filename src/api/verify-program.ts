@@ -5,7 +5,7 @@ import type { LoaderMap } from "../loader/maps.js";
 import type { MapInfo, VerifierInput } from "../verifier/input.js";
 import { verify, type VerifyOptions, type VerifyResult } from "../verifier/verify.js";
 import type { HelperLookup, HelperProtoView } from "../verifier/calls/helper.js";
-import { helperById, helperProto, resolveArgType, resolveRetType, TYPE_FLAGS } from "../kernel/helpers/index.js";
+import { helperAllowed, helperById, helperProto, resolveArgType, resolveRetType, TYPE_FLAGS } from "../kernel/helpers/index.js";
 import type { ProgTypeName } from "../kernel/progtypes/types.js";
 import { printBpfInsn, verifierInsnCallbacks, funcIdName } from "../isa/index.js";
 import { installDefaultScalarDomain } from "./scalar-domain.js";
@@ -75,24 +75,32 @@ export function toVerifierInput(prog: LoadedProgram, progFlags = 0): VerifierInp
   };
 }
 
-function helperLookupFor(prog: LoadedProgram): (id: number) => HelperLookup {
+/** The kernel function attach_btf_id names (the helpers' `allowed` callbacks test it: bpf_d_path). */
+function attachTargetName(prog: LoadedProgram, profile: Profile): string | undefined {
+  if (!prog.attachBtfId) return undefined;
+  const btf = profile.btfOf(prog.attachBtfModule ?? undefined);
+  return btf && btf.hasType(prog.attachBtfId) ? btf.typeName(prog.attachBtfId) : undefined;
+}
+
+function helperLookupFor(prog: LoadedProgram, attachTarget: string | undefined): (id: number) => HelperLookup {
   // Memoised per program: the answer depends only on the id and the program's load context,
   // and building it (proto selection, type resolution) cost more than the helper call checks.
   const cache = new Map<number, HelperLookup>();
   return (id) => {
     let hit = cache.get(id);
     if (hit === undefined) {
-      hit = lookupHelper(prog, id);
+      hit = lookupHelper(prog, id, attachTarget);
       cache.set(id, hit);
     }
     return hit;
   };
 }
 
-function lookupHelper(prog: LoadedProgram, id: number): HelperLookup {
+function lookupHelper(prog: LoadedProgram, id: number, attachTarget: string | undefined): HelperLookup {
   const row = helperById(id);
   if (!row || id === 0) return { error: "ERANGE", name: funcIdName(id) };
-  const p = helperProto(id, prog.progType as ProgTypeName, prog.expectedAttachType, { sleepable: prog.sleepable });
+  const ctx = { sleepable: prog.sleepable, ...(attachTarget !== undefined ? { attachTarget } : {}) };
+  const p = helperProto(id, prog.progType as ProgTypeName, prog.expectedAttachType, ctx);
   if (!p) return { error: "EINVAL", name: funcIdName(id) };
   const ret = resolveRetType(p.ret);
   const view: HelperProtoView = {
@@ -100,8 +108,9 @@ function lookupHelper(prog: LoadedProgram, id: number): HelperLookup {
     ret: { base: ret.base, flags: flagBits(ret.flags) },
     args: p.args.map((a) => {
       const r = resolveArgType(a);
-      return { base: r.base, flags: flagBits(r.flags), ...(a.size?.bytes !== undefined ? { size: a.size.bytes } : {}) };
+      return { base: r.base, flags: flagBits(r.flags), ...(a.size?.bytes !== undefined ? { size: a.size.bytes } : {}), ...(a.btfId?.type !== undefined ? { btfType: a.btfId.type } : {}) };
     }),
+    allowed: helperAllowed(p, prog.expectedAttachType, ctx),
     gplOnly: p.gplOnly,
     mightSleep: p.mightSleep,
     pktAccess: p.pktAccess,
@@ -203,7 +212,7 @@ export function verifyProgram(prog: LoadedProgram, opts: VerifyProgramOptions = 
     },
     setup: (env) => {
       if (structOps) installStructOps(env, structOps);
-      env.helperLookup = helperLookupFor(prog);
+      env.helperLookup = helperLookupFor(prog, attachTargetName(prog, profile));
       env.kfuncTarget = makeKfuncTarget(profile, (off) => prog.fdArray[off] || undefined);
       // kernel: env->prog->aux->arena is set when the program uses an arena map.
       env.hasArena = input.maps.some((m) => m.type === "BPF_MAP_TYPE_ARENA");

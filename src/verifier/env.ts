@@ -52,6 +52,7 @@ import { checkMapKptrAccess as maprecCheckKptrAccess } from "./maprec/kptr.js";
 import { DEFAULT_NR_CPU_IDS, GET_RETVAL_RANGE, getRetvalRangeKind, lsmCgroupRetvalRange, setSRange, setURange } from "./helpers/retval.js";
 import { mapFuncCompat } from "./helpers/map-compat.js";
 import { runHelperSpecialCase } from "./helpers/special.js";
+import { BTF_ID_FIXED_OFF_FLAGS } from "./helpers/btf-id.js";
 import { checkStackArgRead as stackArgRead, checkStackArgWrite as stackArgWrite } from "./stackargs/index.js";
 
 /** What the walk adds to the pre-passes' per-insn aux (kernel: bpf_insn_aux_data). */
@@ -365,7 +366,7 @@ export class VerifierEnv {
       case "PTR_TO_MEM": case "PTR_TO_BUF": case "PTR_TO_ARENA": case "SCALAR_VALUE":
         return;
       case "PTR_TO_BTF_ID":
-        return notModelled("BTF pointer helper arguments");
+        return this.checkPtrOffReg(reg, `R${regno}`, BTF_ID_FIXED_OFF_FLAGS.has(reg.flags));
       default:
         if (reg.type === "PTR_TO_CTX" && argBase !== "ARG_PTR_TO_CTX" && this.isVarCtxOffAllowed()) return;
         this.checkPtrOffReg(reg, `R${regno}`, false);
@@ -395,9 +396,9 @@ export class VerifierEnv {
     if (helperCallbackCase(this, funcId, subprogno) || helperTailCallCase(this, funcId)) return;
     const look = this.helperLookup(funcId);
     if ("proto" in look && runHelperSpecialCase(this, look.proto.name)) return;
-    // snprintf, per_cpu_ptr, this_cpu_ptr, get_func_ip (dynptr_from_mem, dynptr_write: helpers/dynptr.ts)
+    // snprintf, get_func_ip (dynptr_from_mem, dynptr_write: helpers/dynptr.ts; per_cpu_ptr, this_cpu_ptr: helpers/btf-id.ts)
     const special: Record<number, string> = {
-      165: "bpf_snprintf", 153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr",
+      165: "bpf_snprintf",
       173: "bpf_get_func_ip",
     };
     const name = special[funcId];

@@ -35,6 +35,7 @@ import { helperChangesPktData } from "../helpers/special.js";
 import { checkArgConstStr } from "../helpers/const-str.js";
 import { markRetPtrToBtfId } from "../helpers/ret-btf.js";
 import { checkReleaseArgOffset, helperRetReference, newHelperRefMeta, noteArgReference, releaseHelperArg, type HelperRefMeta } from "../helpers/refs.js";
+import { BTF_ID_ARG_COMPAT, checkBtfIdArg, checkPercpuBtfIdArg, foldKptrXchgSource, markRetMemOrBtfId, percpuPtrSpecialCase, releaseKptrXchgPercpu, type PercpuRet } from "../helpers/btf-id.js";
 import { DYNPTR_ARG_COMPAT, checkHelperDynptrArg, dynptrHelperSpecialCase, markDynptrDataRet, newHelperDynptrDesc, releaseHelperDynptr, type HelperDynptrDesc } from "../helpers/dynptr.js";
 
 /** A helper prototype as the verifier needs it (kernel: struct bpf_func_proto). */
@@ -42,7 +43,10 @@ export interface HelperProtoView {
   /** Full name, e.g. "bpf_map_lookup_elem". */
   name: string;
   ret: { base: string; flags: number };
-  args: { base: string; flags: number; size?: number }[];
+  /** btfType: the struct of arg_btf_id ("struct path"), for BTF pointer arguments. */
+  args: { base: string; flags: number; size?: number; btfType?: string }[];
+  /** false when the proto's `allowed` callback refuses the program. */
+  allowed?: boolean;
   gplOnly: boolean;
   mightSleep: boolean;
   pktAccess: boolean;
@@ -75,6 +79,7 @@ const COMPATIBLE: Record<string, Compat> = {
   ARG_PTR_TO_CONST_STR: [["PTR_TO_MAP_VALUE", 0]],
   ARG_PTR_TO_TIMER: [["PTR_TO_MAP_VALUE", 0]],
   ...SOCK_ARG_COMPAT,
+  ...BTF_ID_ARG_COMPAT,
   ...DYNPTR_ARG_COMPAT,
   ARG_PTR_TO_SPIN_LOCK: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC]],
   ARG_KPTR_XCHG_DEST: [["PTR_TO_MAP_VALUE", 0], ["PTR_TO_BTF_ID", MEM_ALLOC], ["PTR_TO_BTF_ID", MEM_ALLOC | NON_OWN_REF],
@@ -97,6 +102,8 @@ interface CallArgMeta {
   dynptr: HelperDynptrDesc;
   /** kernel: meta->kptr_field (bpf_kptr_xchg's destination). */
   kptrField?: BtfField;
+  /** kernel: meta->ret_btf / ret_btf_id (bpf_per_cpu_ptr, bpf_this_cpu_ptr). */
+  percpu?: PercpuRet;
 }
 
 const BPF_F_INNER_MAP = 1 << 12;
@@ -139,6 +146,7 @@ function checkRegType(env: VerifierEnv, reg: RegState, regno: number, arg: Helpe
   if (arg.flags & MEM_RDONLY) flags &= ~MEM_RDONLY;
   if (arg.flags & PTR_MAYBE_NULL) flags &= ~PTR_MAYBE_NULL;
   if (arg.base === "ARG_PTR_TO_MEM") flags &= ~DYNPTR_FLAG_MASK;
+  flags = foldKptrXchgSource(meta.name, regno, flags);
   const found = compat.some(([t, f]) => t === reg.type && f === flags);
   if (!found) {
     const names = compat.map(([t, f]) => regTypeStr(t, f));
@@ -151,7 +159,7 @@ function checkRegType(env: VerifierEnv, reg: RegState, regno: number, arg: Helpe
     }
     return;
   }
-  notModelled("BTF pointer helper arguments");
+  checkBtfIdArg(env, reg, regno, arg, meta);
 }
 
 /** kernel: check_helper_mem_access */
@@ -179,6 +187,9 @@ function checkHelperMemAccess(env: VerifierEnv, reg: RegState, regno: number, si
       return;
     case "PTR_TO_STACK":
       checkStackRangeInitialized(env, reg, arg, regno, 0, size, zeroSizeAllowed, isWrite, meta);
+      return;
+    case "PTR_TO_BTF_ID":
+      env.checkPtrToBtfAccess(reg, arg, 0, size, isWrite, -1);
       return;
     default:
       if (zeroSizeAllowed && size === 0 && registerIsNull(reg)) return;
@@ -296,6 +307,9 @@ function checkFuncArg(env: VerifierEnv, i: number, meta: CallArgMeta, fn: Helper
     case "ARG_PTR_TO_DYNPTR":
       checkHelperDynptrArg(env, meta, reg, regno, arg);
       break;
+    case "ARG_PTR_TO_PERCPU_BTF_ID":
+      meta.percpu = checkPercpuBtfIdArg(env, reg, regno);
+      break;
     case "ARG_KPTR_XCHG_DEST":
       meta.kptrField = processKptrFunc(env, regno);
       if (reg.type === "PTR_TO_MAP_VALUE") meta.map = reg.map;
@@ -318,6 +332,7 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   }
   const fn = look.proto;
   if (!env.input.gplCompatible && fn.gplOnly) reject(env, "EINVAL", "cannot call GPL-restricted function from non-GPL compatible program\n");
+  if (fn.allowed === false) reject(env, "EINVAL", "helper call is not allowed in probe\n");
   if (fn.mightSleep && !env.inSleepableContext()) {
     reject(env, "EINVAL", `sleepable helper ${fn.name}#${funcId} in ${env.nonSleepableContextDescription()}\n`);
   }
@@ -328,8 +343,10 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   for (let i = 0; i < meta.raw.accessSize; i++) {
     checkMemAccess(env, env.insnIdx, regs[meta.raw.regno]!, `R${meta.raw.regno}`, i, 1, true, -1, false, false);
   }
+  releaseKptrXchgPercpu(env, meta.refs, fn.name);
   if (!releaseHelperDynptr(env, meta.refs, meta.dynptr)) releaseHelperArg(env, meta.refs);
   const dynptrChangesPkt = dynptrHelperSpecialCase(env, fn.name, meta.dynptr);
+  if (meta.percpu) percpuPtrSpecialCase(env, meta.percpu);
   env.helperSpecialCases(funcId, meta.subprogno);
   for (const r of CALLER_SAVED) {
     markRegNotInit(regs[r]!, env.bpfCapable);
@@ -362,6 +379,9 @@ export function checkHelperCall(env: VerifierEnv, insn: RawInsn): InsnResult {
       r0.type = "PTR_TO_MEM";
       r0.flags = fn.ret.flags;
       r0.memSize = meta.memSize;
+      break;
+    case "RET_PTR_TO_MEM_OR_BTF_ID":
+      markRetMemOrBtfId(env, meta.percpu, fn.ret.flags);
       break;
     case "RET_PTR_TO_BTF_ID":
       // kernel: BPF_FUNC_kptr_xchg (194) returns the field's old pointer (acquired in helperRetReference)

@@ -19,7 +19,7 @@ export const SOCK_ARG_COMPAT = {
 } as const satisfies Record<string, ArgCompat>;
 
 /** Argument kinds check_func_arg has no arm for: the type check is all. */
-export const NO_ARM_ARG_KINDS: ReadonlySet<string> = new Set(["ARG_PTR_TO_SOCK_COMMON", "ARG_PTR_TO_BTF_ID_SOCK_COMMON", "ARG_PTR_TO_SOCKET", "ARG_PTR_TO_RINGBUF_MEM"]);
+export const NO_ARM_ARG_KINDS: ReadonlySet<string> = new Set(["ARG_PTR_TO_SOCK_COMMON", "ARG_PTR_TO_BTF_ID_SOCK_COMMON", "ARG_PTR_TO_SOCKET", "ARG_PTR_TO_RINGBUF_MEM", "ARG_PTR_TO_BTF_ID"]);
 
 /** Return kinds that only give R0 a pointer type (flags from the proto), nothing else. */
 export const PLAIN_PTR_RET = {
