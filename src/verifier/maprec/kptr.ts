@@ -18,6 +18,7 @@ import { btfRefOf, btfOfAnyRef, PROG_BTF_REF } from "../kfuncs/meta.js";
 import { VMLINUX_BTF_REF } from "../calls/global.js";
 import { inRcuCs } from "../kfuncs/refs.js";
 import { parseFields, type BtfField, type BtfFieldType } from "./record.js";
+import { localStructRecord } from "./local.js";
 import { mapHasBtf, recordOf } from "./index.js";
 import { tnumIsConst } from "../state/scalar-bridge.js";
 
@@ -126,9 +127,17 @@ export function checkMapKptrAccess(env: VerifierEnv, valueRegno: number, insnIdx
   }
   if (cls !== BPF_LDX && field.type === "BPF_UPTR") reject(env, "EACCES", "store to uptr disallowed\n");
   if (cls === BPF_LDX) {
-    if (field.type === "BPF_UPTR") return notModelled("uptr loads (mark_uptr_ld_reg)");
     const t = kptrTarget(env, field);
     const dst = curFrame(env.curState).regs[valueRegno]!;
+    if (field.type === "BPF_UPTR") {
+      // kernel: mark_uptr_ld_reg — user memory the size of the pointee, maybe NULL
+      markRegKnownZero(dst);
+      dst.type = "PTR_TO_MEM";
+      dst.flags = PTR_MAYBE_NULL;
+      dst.memSize = (t.btf.type(t.id) as { size?: number }).size ?? 0;
+      dst.id = ++env.idGen;
+      return;
+    }
     // kernel: mark_btf_ld_reg(PTR_TO_BTF_ID)
     const flags = ldKptrType(env, field, t);
     markRegKnownZero(dst);
@@ -156,11 +165,16 @@ export function checkMapKptrAccess(env: VerifierEnv, valueRegno: number, insnIdx
 /** kernel: process_kptr_func — the referenced kptr field bpf_kptr_xchg's destination points at. */
 export function processKptrFunc(env: VerifierEnv, regno: number): BtfField {
   const reg = curFrame(env.curState).regs[regno]!;
-  if (reg.type !== "PTR_TO_MAP_VALUE") return notModelled("bpf_kptr_xchg into a program-allocated object");
-  const map = reg.map!;
-  if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_kptr_xchg\n`);
+  let fields: readonly BtfField[];
+  if (reg.type === "PTR_TO_BTF_ID" && (reg.flags & MEM_ALLOC)) {
+    // a program-allocated object: its struct meta's record (only the program's BTF has metas)
+    fields = (reg.btf === PROG_BTF_REF && env.progBtf ? localStructRecord(env.progBtf, reg.btfId)?.fields : undefined) ?? [];
+  } else {
+    const map = reg.map!;
+    if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_kptr_xchg\n`);
+    fields = recordOf(env, map)?.fields ?? [];
+  }
   if (!tnumIsConst(reg.varOff)) reject(env, "EINVAL", `R${regno} doesn't have constant offset. kptr has to be at the constant offset\n`);
-  const fields = recordOf(env, map)?.fields ?? [];
   const isKptr = (t: BtfFieldType) => t === "BPF_KPTR_UNREF" || t === "BPF_KPTR_REF" || t === "BPF_KPTR_PERCPU";
   if (!fields.some((f) => isKptr(f.type))) reject(env, "EINVAL", `R${regno} has no valid kptr\n`);
   // kernel: kptr_off is a u32 printed with %d

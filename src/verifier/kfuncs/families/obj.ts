@@ -8,11 +8,11 @@ import type { RegState } from "../../state/types.js";
 import { MEM_ALLOC, MEM_PERCPU } from "../../state/reg-type.js";
 import { markRegKnownZero } from "../../state/reg.js";
 import { reject } from "../../reject.js";
-import { notModelled } from "../../not-modelled.js";
 import type { KfuncCallMeta } from "../meta.js";
 import { isSpecial, PROG_BTF_REF } from "../meta.js";
 import { regIsReferenced } from "../refs.js";
 import { localStructRecord } from "../../maprec/local.js";
+import type { BtfFieldType } from "../../maprec/record.js";
 
 /** kernel: BPF_GLOBAL_PERCPU_MA_MAX_SIZE */
 const BPF_GLOBAL_PERCPU_MA_MAX_SIZE = 512;
@@ -57,14 +57,29 @@ export function checkAllocObjArg(env: VerifierEnv, meta: KfuncCallMeta, reg: Reg
     reject(env, "EINVAL", `${arg} expected pointer to allocated object\n`);
   }
   if (!regIsReferenced(env, reg)) reject(env, "EINVAL", "allocated object must be referenced\n");
+  // the drop kfuncs live in vmlinux BTF: the object's type is remembered for the tracing check
+  meta.argBtf = reg.btf;
+  meta.argBtfId = reg.btfId;
 }
 
-/** kernel: the NMI-unsafe-field check of obj_drop in tracing programs (needs the type's btf_record). */
+// kernel: btf_field_is_nmi_safe — what a drop may free from NMI context
+const NMI_SAFE_FIELDS: ReadonlySet<BtfFieldType> = new Set<BtfFieldType>(["BPF_SPIN_LOCK", "BPF_RES_SPIN_LOCK", "BPF_TIMER",
+  "BPF_WORKQUEUE", "BPF_TASK_WORK", "BPF_KPTR_UNREF", "BPF_REFCOUNT"]);
+
+/**
+ * kernel: check_kfunc_call — tracing programs may run in NMI, where freeing an
+ * object's special fields (referenced kptrs, graph roots...) is not safe.
+ */
 export function checkObjDropInTracing(env: VerifierEnv, meta: KfuncCallMeta): void {
   if (!isSpecial(meta, ...OBJ_DROP, ...PERCPU_OBJ_DROP)) return;
   const { progType, expectedAttachType, sleepable } = env.input;
   const tracing = ["BPF_PROG_TYPE_KPROBE", "BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_RAW_TRACEPOINT",
     "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE"].includes(progType) ||
     (progType === "BPF_PROG_TYPE_TRACING" && expectedAttachType !== "BPF_TRACE_ITER" && !sleepable);
-  if (tracing) notModelled("bpf_obj_drop in tracing programs (NMI-unsafe fields of the btf_record)");
+  if (!tracing) return;
+  // kernel: btf_find_struct_meta — only the program's BTF has struct metas
+  const rec = meta.argBtf === PROG_BTF_REF && env.progBtf ? localStructRecord(env.progBtf, meta.argBtfId) : null;
+  if (rec && rec.fields.some((f) => !NMI_SAFE_FIELDS.has(f.type))) {
+    reject(env, "EINVAL", `${meta.name} cannot be used in tracing programs on types with NMI unsafe fields\n`);
+  }
 }
