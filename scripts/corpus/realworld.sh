@@ -20,7 +20,7 @@ bpftool btf dump file "$W/vmlinux.btf" format c > "$W/vmlinux.h"
 mkdir -p "$RW/objs"
 for src in "$RW"/src/*.bpf.c; do
   name=$(basename "$src" .c)
-  "$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wno-missing-declarations -I"$W" -c "$src" -o "$W/$name.o"
+  "$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wno-missing-declarations -I"$W" -I/usr/include/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu) -c "$src" -o "$W/$name.o"
   "$STRIP" -g "$W/$name.o" -o "$RW/objs/$name.o"
   echo "built objs/$name.o"
 done

@@ -196,6 +196,15 @@ export class Btf {
     this.#decoded[id - this.startId] = undefined;
   }
 
+  /** Sets a local FUNC's linkage (libbpf: mark_btf_static, kfunc externs made global). @internal for the loader. */
+  patchFuncLinkage(id: number, linkage: number): void {
+    if (id < this.startId || this.kind(id) !== "FUNC") throw new Error(`patchFuncLinkage: type ${id} is not a local FUNC`);
+    const idx = this.#wordIdx(id);
+    // btf_type.info: vlen (the linkage) in bits 0-15 (7.2 widens vlen to 24 bits; linkage is small)
+    this.#words[idx + 1] = (this.#words[idx + 1]! & ~0xffff) | (linkage & 0xffff);
+    this.#decoded[id - this.startId] = undefined;
+  }
+
   /** Byte offset of the btf_type record inside its blob. */
   typeOffset(id: number): number {
     if (id === 0) return 0;

@@ -14,6 +14,7 @@ export interface KernelBtfFixups {
 }
 
 /**
+ * Computes and applies (to the object's BTF) libbpf's edits:
  * - a hidden global subprogram's FUNC is marked static, so the verifier checks it
  *   in its callers' context (libbpf: mark_btf_static);
  * - an extern FUNC of `.ksyms` (a kfunc declaration) becomes a global FUNC.
@@ -34,5 +35,8 @@ export function kernelBtfFixups(obj: ParsedObject): KernelBtfFixups {
     }
   }
   for (const e of obj.externs) if (e.kind === "ksym" && e.isFunc) funcLinkage.set(e.btfId, BTF_FUNC_GLOBAL);
+  // libbpf edits its copy of the BTF, and the kernel (func_info linkage: static subprograms are
+  // verified in their caller's context, global ones alone) sees only the edited one
+  for (const [id, linkage] of funcLinkage) btf.patchFuncLinkage(id, linkage);
   return { funcLinkage };
 }
