@@ -2,6 +2,7 @@
 // the kernel out. Passes: parseObject (open) -> resolveExterns -> CO-RE ->
 // linkProgram (relocate), each with its own result type.
 
+import { loadBundledKconfig } from "../kernel/kconfig.js";
 import { readFileSync } from "node:fs";
 import { loadBundledVmlinuxBtf, type Btf } from "../btf/index.js";
 import type { RawInsn } from "../isa/raw.js";
@@ -119,7 +120,8 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
     vmlinux,
     modules: options.moduleBtfs ?? [],
     kernelVersion: options.kernelVersion ?? LINUX_7_2_KERNEL_VERSION,
-    kconfig: options.kconfig ?? {},
+    // the bundled target comes with its kernel's config (the values libbpf reads from /boot/config)
+    kconfig: options.kconfig ?? (options.targetBtf ? {} : (loadBundledKconfig("7.2") ?? {})),
     kconfigMissing: options.kconfigMissing ?? "error",
   };
   const parsed = parseObject(bytes, { file, structOpsValueSize: (name) => structOpsValueSize(target, name) });
