@@ -16,7 +16,7 @@ import { prePassFactsFromBtf, prePassFactsFromProfile } from "../verifier/cfg/in
 import { makeKfuncTarget } from "../verifier/kfuncs/meta.js";
 import { mapProgCompatibilityCheck } from "../verifier/maprec/prog-compat.js";
 import { btfTypeNamerFor, checkAttachBtfId } from "../verifier/btfctx/index.js";
-import { checkStructOpsBtfId, installStructOps, type StructOpsProg } from "../verifier/structops/index.js";
+import { checkStructOpsBtfId, installStructOps, requireStructOpsHelpers, type StructOpsProg } from "../verifier/structops/index.js";
 
 /** Our bit for a kernel type-flag name (kernel: BIT(n + BPF_BASE_TYPE_BITS)). */
 function flagBits(names: readonly string[]): number {
@@ -99,7 +99,12 @@ function helperLookupFor(prog: LoadedProgram, attachTarget: string | undefined):
 function lookupHelper(prog: LoadedProgram, id: number, attachTarget: string | undefined): HelperLookup {
   const row = helperById(id);
   if (!row || id === 0) return { error: "ERANGE", name: funcIdName(id) };
-  const ctx = { sleepable: prog.sleepable, ...(attachTarget !== undefined ? { attachTarget } : {}) };
+  // struct_ops programs take their helpers from their struct_ops type (its verifier ops' get_func_proto)
+  if (prog.structOps) requireStructOpsHelpers(prog.structOps.typeName);
+  const ctx = {
+    sleepable: prog.sleepable, ...(attachTarget !== undefined ? { attachTarget } : {}),
+    ...(prog.structOps ? { structOps: prog.structOps.typeName, structOpsMember: prog.structOps.member } : {}),
+  };
   const p = helperProto(id, prog.progType as ProgTypeName, prog.expectedAttachType, ctx);
   if (!p) return { error: "EINVAL", name: funcIdName(id) };
   const ret = resolveRetType(p.ret);

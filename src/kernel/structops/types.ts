@@ -4,11 +4,12 @@
 // verifier's structops module decides each named rule from the program.
 
 /** kernel: the .check_member callbacks of the modelled struct_ops types. */
-export type StructOpsCheckMember =
-  /** bpf_dummy_ops_check_member: a sleepable program may only implement these members. */
-  | { readonly kind: "sleepable-only"; readonly members: readonly string[] }
-  /** st_ops3_check_member: these members request a private stack (priv_stack_requested). */
-  | { readonly kind: "priv-stack"; readonly members: readonly string[] };
+export interface StructOpsCheckMember {
+  /** A sleepable program may only implement these members (bpf_dummy_ops_check_member, bpf_scx_check_member). */
+  readonly sleepableOnly?: readonly string[];
+  /** These members request a private stack (priv_stack_requested: st_ops3_check_member, bpf_scx_check_member). */
+  readonly privStack?: readonly string[];
+}
 
 /** kernel: the .is_valid_access of the struct_ops' bpf_verifier_ops. */
 export type StructOpsIsValidAccess =
@@ -24,7 +25,9 @@ export type StructOpsBtfStructAccess =
   /** bpf_dummy_ops_btf_struct_access: only struct bpf_dummy_ops_state, inside its size. */
   | { readonly kind: "bpf_dummy_ops_btf_struct_access" }
   /** bpf_qdisc_btf_struct_access: a few fields of struct sk_buff and struct Qdisc. */
-  | { readonly kind: "bpf_qdisc_btf_struct_access" };
+  | { readonly kind: "bpf_qdisc_btf_struct_access" }
+  /** bpf_scx_btf_struct_access: task_struct's scx.slice, scx.dsq_vtime and scx.disallow. */
+  | { readonly kind: "bpf_scx_btf_struct_access" };
 
 export interface StructOpsDesc {
   /** st_ops->name, the ops struct's name in BTF. */
@@ -50,13 +53,20 @@ export interface StructOpsDesc {
   /** The members whose programs get a gen_prologue (no effect on the verification itself). */
   readonly prologueMembers?: readonly string[];
   /**
-   * bpf_qdisc_kfunc_filter: the kfuncs of the struct_ops' kfunc set, the ones
-   * every member may call, and per member the extra ones.
+   * The kfunc filter the struct_ops registers with its kfunc sets
+   * (bpf_qdisc_kfunc_filter, scx_kfunc_context_filter), by kfunc name.
    */
-  readonly kfuncFilter?: {
-    readonly name: string;
-    readonly set: readonly string[];
-    readonly common: readonly string[];
-    readonly perMember: Readonly<Record<string, readonly string[]>>;
-  };
+  readonly kfuncFilter?: StructOpsKfuncFilter;
+}
+
+export interface StructOpsKfuncFilter {
+  readonly name: string;
+  /** The kfuncs it governs: any other kfunc passes. */
+  readonly governs: readonly string[];
+  /** The ones every member of the owning struct_ops may call. */
+  readonly common: readonly string[];
+  /** Per member, the further ones it may call. */
+  readonly perMember: Readonly<Record<string, readonly string[]>>;
+  /** Programs of other types reaching the filter (its sets are registered for their hook): what they may call. */
+  readonly otherProgTypes?: Readonly<Record<string, readonly string[]>> & { readonly default: readonly string[] };
 }

@@ -7,6 +7,7 @@
 // round_up_stack_depth, bpf_enable_priv_stack), bpf_verifier.h
 // (bpf_prog_check_recur), fixups.c (bpf_remove_fastcall_spills_fills)
 import type { VerifierEnv } from "../env.js";
+import { structOpsOf } from "../structops/ctx.js";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../state/types.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
@@ -36,8 +37,11 @@ function enablePrivStack(env: VerifierEnv): PrivStackMode {
     case "BPF_PROG_TYPE_TRACING":
       // kernel: bpf_prog_check_recur — every tracing attach type but iterators
       return env.input.expectedAttachType !== "BPF_TRACE_ITER" ? "PRIV_STACK_ADAPTIVE" : "NO_PRIV_STACK";
+    case "BPF_PROG_TYPE_STRUCT_OPS":
+      // only when its struct_ops' check_member requested one (bpf_prog_check_recur: jits_use_priv_stack is not set yet)
+      return structOpsOf(env).privStack ? "PRIV_STACK_ADAPTIVE" : "NO_PRIV_STACK";
     default:
-      // LSM and SYSCALL never recurse-check; STRUCT_OPS only when its ops request a private stack (not modelled: none do in the corpus)
+      // LSM and SYSCALL never recurse-check
       return "NO_PRIV_STACK";
   }
 }

@@ -112,6 +112,7 @@ function filterRejects(env: VerifierEnv, filter: string, kfunc: string): boolean
     case "tracing_iter_filter": // net/core/filter.c (bpf_sock_destroy)
       return eat !== "BPF_TRACE_ITER";
     case "bpf_qdisc_kfunc_filter": // net/sched/bpf_qdisc.c
+    case "scx_kfunc_context_filter": // kernel/sched/ext/ext.c
       return structOpsKfuncFilterRejects(env, filter, kfunc);
     case "bpf_fs_kfuncs_filter": // fs/bpf_fs_kfuncs.c
     case "bpf_get_fsverity_digest_filter": // fs/verity/measure.c

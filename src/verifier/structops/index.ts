@@ -6,3 +6,4 @@ export { structOpsReturnRefKptr, structOpsReturnsPtr, structOpsReturnsVoid } fro
 export { applyStructOpsEpilogue, structOpsHasEpilogue } from "./epilogue.js";
 export { structOpsBtfStructWrite } from "./write.js";
 export { structOpsKfuncFilterRejects } from "./kfunc-filter.js";
+export { requireStructOpsHelpers } from "./helpers.js";

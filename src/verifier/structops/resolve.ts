@@ -50,6 +50,8 @@ export interface StructOpsProg {
   readonly proto: BtfFuncProto;
   /** ctx_arg_info */
   readonly args: readonly StructOpsArg[];
+  /** prog->aux->priv_stack_requested (check_member): the JIT runs it on a private stack. */
+  readonly privStack: boolean;
 }
 
 /** kernel: btf_ctx_arg_offset — the ctx slots before argument `argNo` (a struct argument may take several). */
@@ -143,22 +145,16 @@ export function checkStructOpsBtfId(profile: Profile, input: VerifierInput, cfg:
   const stub = desc.stubs[m.name];
   // kernel: bpf_struct_ops_supported — a member without a cfi stub
   if (stub === undefined) return refuse("ENOTSUPP", `attach to unsupported member ${m.name} of struct ${desc.name}\n`);
-  switch (desc.checkMember?.kind) {
-    case undefined:
-      break;
-    case "sleepable-only":
-      if (input.sleepable && !desc.checkMember.members.includes(m.name)) {
-        return refuse("EINVAL", `attach to unsupported member ${m.name} of struct ${desc.name}\n`);
-      }
-      break;
-    case "priv-stack":
-      if (desc.checkMember.members.includes(m.name)) return notModelled(`private stacks (priv_stack_requested by ${desc.name}.${m.name})`);
-      break;
+  // kernel: st_ops->check_member
+  const cm = desc.checkMember;
+  if (cm?.sleepableOnly && input.sleepable && !cm.sleepableOnly.includes(m.name)) {
+    return refuse("EINVAL", `attach to unsupported member ${m.name} of struct ${desc.name}\n`);
   }
+  const privStack = cm?.privStack?.includes(m.name) ?? false;
   const args = prepareArgInfo(btf, proto, stub);
   // Tail-called programs would not get the references the arguments carry.
   if (args.some((a) => a.refcounted) && cfg.subprogs.slice(0, cfg.subprogCnt).some((s) => s.hasTailCall)) {
     return refuse("EINVAL", "program with __ref argument cannot tail call\n");
   }
-  return { ok: true, prog: { desc, btf, module, member: m.name, memberIdx: so.memberIdx, memberOff, proto, args } };
+  return { ok: true, prog: { desc, btf, module, member: m.name, memberIdx: so.memberIdx, memberOff, proto, args, privStack } };
 }

@@ -3,10 +3,14 @@
 // end the kernel selftests about struct_ops (struct_ops_refcounted*.c,
 // struct_ops_kptr_return*.c, struct_ops_multi_args.c, unsupported_ops.c,
 // dummy_st_ops_fail.c, bpf_qdisc_*.c, pro_epilogue*.c, epilogue_exit.c),
-// judged by their own __success/__failure/__msg annotations.
+// judged by their own __success/__failure/__msg annotations, and a sched_ext
+// scheduler of test/corpus/realworld against the kernel's recorded results.
 import assert from "node:assert/strict";
 import { describe, it, test } from "node:test";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { loadObject } from "../../loader/index.js";
+import { verifyProgram } from "../../api/verify-program.js";
 import { findMemberDeep } from "../../btf/index.js";
 import { loadProfile, type Profile } from "../../kernel/profile.js";
 import { allStructOps } from "../../kernel/structops/index.js";
@@ -18,6 +22,8 @@ import type { VerifierInput } from "../input.js";
 import { PTR_MAYBE_NULL, PTR_TRUSTED } from "../state/reg-type.js";
 import { checkStructOpsBtfId, ctxArgIdx, ctxArgOffset } from "./index.js";
 import { qdiscAccess } from "./write.js";
+import { requireStructOpsHelpers } from "./helpers.js";
+import { NotModelled } from "../not-modelled.js";
 
 const TESTMOD = join(corpusDir(), "btf", "bpf_testmod.btf");
 let profileCache: Profile | undefined;
@@ -61,7 +67,7 @@ describe("struct_ops data of the profile", () => {
         assert.ok(m in d.stubs, `${d.name}.${m} has a stub`);
       }
       for (const k of [...(d.kfuncFilter?.common ?? []), ...Object.values(d.kfuncFilter?.perMember ?? {}).flat()]) {
-        assert.ok(d.kfuncFilter!.set.includes(k), `${k} in the filter's set`);
+        assert.ok(d.kfuncFilter!.governs.includes(k), `${k} governed by the filter`);
       }
     }
   });
@@ -134,6 +140,12 @@ test("struct_ops selftests pass as on the 7.2 kernel", async () => {
   assert.ok(rows.length >= 33, `only ${rows.length} tests ran`);
 });
 
+test("helpers: a struct_ops type whose get_func_proto the helper tables lack is NotModelled, not refused", () => {
+  assert.throws(() => requireStructOpsHelpers("bpf_testmod_ops"), NotModelled);
+  requireStructOpsHelpers("sched_ext_ops");
+  requireStructOpsHelpers("Qdisc_ops");
+});
+
 describe("bpf_qdisc_btf_struct_access", () => {
   const vm = () => profile().vmlinuxBtf;
   const off = (st: string, m: string) => findMemberDeep(vm(), vm().findByNameKind(st, "STRUCT")!, m)!.bitOffset / 8;
@@ -151,4 +163,42 @@ describe("bpf_qdisc_btf_struct_access", () => {
       { ok: false, log: `write access at off ${ts} with size 16 beyond the member of sk_buff ended at ${ts + 8}\n`, errno: "EACCES" });
     assert.deepEqual(qdiscAccess(vm(), "sock", 0, 8), { ok: false, log: "only read is supported\n", errno: "EACCES" });
   });
+});
+
+describe("sched_ext_ops", () => {
+  it("bpf_scx_check_member: sleepable programs only on the ops that may sleep; dispatch asks for a private stack", () => {
+    const bad = checkStructOpsBtfId(profile(), input("sched_ext_ops", "enqueue", { sleepable: true }), cfg(false));
+    assert.deepEqual(bad, { ok: false, reject: { errno: "EINVAL", message: "attach to unsupported member enqueue of struct sched_ext_ops\n" } });
+    const init = checkStructOpsBtfId(profile(), input("sched_ext_ops", "init", { sleepable: true }), cfg(false));
+    assert.ok(init.ok && !init.prog.privStack);
+    const dispatch = checkStructOpsBtfId(profile(), input("sched_ext_ops", "dispatch"), cfg(false));
+    assert.ok(dispatch.ok && dispatch.prog.privStack);
+  });
+
+  it("scx_kfunc_context_filter: per-op kfunc groups (scx_kf_allow_flags)", () => {
+    const f = profile().structOps("sched_ext_ops")!.kfuncFilter!;
+    const may = (member: string, k: string) => !f.governs.includes(k) || f.common.includes(k) || (f.perMember[member] ?? []).includes(k);
+    assert.ok(may("dispatch", "scx_bpf_dsq_move_to_local"));
+    assert.ok(!may("enqueue", "scx_bpf_dsq_move_to_local"));
+    assert.ok(may("enqueue", "scx_bpf_dsq_insert"));
+    assert.ok(may("init", "scx_bpf_create_dsq"));
+    assert.ok(!may("running", "scx_bpf_create_dsq"));
+    assert.ok(may("running", "scx_bpf_task_running"), "scx_kfunc_ids_any: every op");
+    assert.ok(may("running", "bpf_task_release"), "kfuncs outside the scx sets are not the filter's");
+  });
+});
+
+interface RealworldRecord { object: string; program: string; verdict: string; insnsProcessed: number }
+
+test("test/corpus/realworld scx_minimal.bpf.o (sched_ext_ops): verdicts and processed insns as the 7.2 kernel's", () => {
+  const dir = join(corpusDir(), "realworld");
+  const want = readFileSync(join(dir, "records.jsonl"), "utf8").split("\n").filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as RealworldRecord).filter((r) => r.object === "scx_minimal.bpf.o");
+  assert.equal(want.length, 8);
+  const obj = loadObject(readFileSync(join(dir, "objs", "scx_minimal.bpf.o")), { file: "scx_minimal.bpf.o" });
+  const got = want.map((r) => {
+    const v = verifyProgram(obj.programs.find((p) => p.name === r.program)!, { logLevel: 1 });
+    return { program: r.program, verdict: v.verdict, insnsProcessed: v.insnsProcessed };
+  });
+  assert.deepEqual(got, want.map((r) => ({ program: r.program, verdict: r.verdict, insnsProcessed: r.insnsProcessed })));
 });

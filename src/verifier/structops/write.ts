@@ -3,7 +3,7 @@
 // kernel: verifier.c (check_ptr_to_btf_access, its btf_struct_access arm),
 // bpf_testmod.c (st_ops_btf_struct_access), net/bpf/bpf_dummy_struct_ops.c
 // (bpf_dummy_ops_btf_struct_access), net/sched/bpf_qdisc.c (bpf_qdisc_btf_struct_access,
-// bpf_qdisc_qdisc_access, bpf_qdisc_sk_buff_access)
+// bpf_qdisc_qdisc_access, bpf_qdisc_sk_buff_access), kernel/sched/ext/ext.c (bpf_scx_btf_struct_access)
 import type { Btf } from "../../btf/index.js";
 import { findMemberDeep, skipModsAndTypedefs } from "../../btf/index.js";
 import type { VerifierEnv } from "../env.js";
@@ -59,6 +59,18 @@ export function qdiscAccess(btf: Btf, tname: string, off: number, size: number):
   return { ok: true };
 }
 
+/** kernel: bpf_scx_btf_struct_access — a task's scx.slice, scx.dsq_vtime and scx.disallow (no log line on refusal). */
+function scxAccess(btf: Btf, tname: string, off: number, size: number): Answer {
+  if (tname === "task_struct") {
+    const scx = memberRange(btf, "task_struct", "scx")[0];
+    for (const m of ["slice", "dsq_vtime", "disallow"]) {
+      const [s, e] = memberRange(btf, "sched_ext_entity", m);
+      if (off >= scx + s && off + size <= scx + e) return { ok: true };
+    }
+  }
+  return { ok: false, log: "", errno: "EACCES" };
+}
+
 /**
  * kernel: check_ptr_to_btf_access's write through ops->btf_struct_access.
  * `btf` is the register's (kernel) BTF, `tname` its struct's name. Returns on
@@ -87,6 +99,9 @@ export function structOpsBtfStructWrite(env: VerifierEnv, btf: Btf, reg: RegStat
     }
     case "bpf_qdisc_btf_struct_access":
       a = qdiscAccess(btf, tname, off, size);
+      break;
+    case "bpf_scx_btf_struct_access":
+      a = scxAccess(btf, tname, off, size);
       break;
   }
   if (a.ok) return;
