@@ -10,7 +10,7 @@ import { skipModsAndTypedefs } from "../../btf/index.js";
 import type { StructOpsDesc } from "../../kernel/structops/index.js";
 import type { Profile } from "../../kernel/profile.js";
 import type { CfgEnv, CfgReject } from "../cfg/types.js";
-import type { VerifierInput } from "../input.js";
+import { BPF_F_SLEEPABLE, type VerifierInput } from "../input.js";
 import { PTR_MAYBE_NULL, PTR_TRUSTED } from "../state/reg-type.js";
 import { notModelled } from "../not-modelled.js";
 
@@ -147,7 +147,9 @@ export function checkStructOpsBtfId(profile: Profile, input: VerifierInput, cfg:
   if (stub === undefined) return refuse("ENOTSUPP", `attach to unsupported member ${m.name} of struct ${desc.name}\n`);
   // kernel: st_ops->check_member
   const cm = desc.checkMember;
-  if (cm?.sleepableOnly && input.sleepable && !cm.sleepableOnly.includes(m.name)) {
+  // prog->sleepable: the section's, or BPF_F_SLEEPABLE among the load flags
+  const sleepable = input.sleepable || (input.progFlags & BPF_F_SLEEPABLE) !== 0;
+  if (cm?.sleepableOnly && sleepable && !cm.sleepableOnly.includes(m.name)) {
     return refuse("EINVAL", `attach to unsupported member ${m.name} of struct ${desc.name}\n`);
   }
   const privStack = cm?.privStack?.includes(m.name) ?? false;

@@ -90,6 +90,8 @@ describe("check_struct_ops_btf_id", () => {
     assert.deepEqual(bad, { ok: false, reject: { errno: "EINVAL", message: "attach to unsupported member test_2 of struct bpf_dummy_ops\n" } });
     assert.ok(checkStructOpsBtfId(profile(), input("bpf_dummy_ops", "test_sleepable", { sleepable: true }), cfg(false)).ok);
     assert.ok(checkStructOpsBtfId(profile(), input("bpf_dummy_ops", "test_2"), cfg(false)).ok);
+    // BPF_F_SLEEPABLE given at load time makes the program sleepable as the section's ".s" does
+    assert.equal(checkStructOpsBtfId(profile(), input("bpf_dummy_ops", "test_2", { progFlags: 1 << 4 }), cfg(false)).ok, false);
   });
 
   it("struct_ops_multi_args.c: __nullable and __ref arguments from the stub's parameter names, at their ctx offsets", () => {
