@@ -13,7 +13,8 @@ import { progTypeByName } from "../../kernel/progtypes/index.js";
 import type { VerifierEnv } from "../env.js";
 import type { RegState } from "../state/types.js";
 import { curFrame } from "../state/func.js";
-import { MEM_ALLOC, MEM_RCU, MEM_RDONLY, MEM_RINGBUF, NON_OWN_REF, PTR_MAYBE_NULL, PTR_TRUSTED, regTypeStr } from "../state/reg-type.js";
+import { MEM_RDONLY, MEM_RINGBUF, PTR_MAYBE_NULL, regTypeStr } from "../state/reg-type.js";
+import { BTF_ID_FIXED_OFF_FLAGS } from "../helpers/btf-id.js";
 import { registerIsNull } from "../state/reg-query.js";
 import { tnumIsConst } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
@@ -95,7 +96,6 @@ const ANY_OFF: ReadonlyArray<[RegState["type"], number]> = [
   ["PTR_TO_MEM", 0], ["PTR_TO_MEM", MEM_RDONLY], ["PTR_TO_MEM", MEM_RINGBUF], ["PTR_TO_BUF", 0], ["PTR_TO_BUF", MEM_RDONLY],
   ["PTR_TO_ARENA", 0], ["SCALAR_VALUE", 0],
 ];
-const BTF_FIXED_OFF = [0, MEM_ALLOC, PTR_TRUSTED, MEM_RCU, MEM_ALLOC | NON_OWN_REF, MEM_ALLOC | NON_OWN_REF | MEM_RCU];
 
 type ArgBase = "ARG_DONTCARE" | "ARG_PTR_TO_DYNPTR" | "ARG_PTR_TO_CTX" | "ARG_PTR_TO_BTF_ID";
 
@@ -108,7 +108,7 @@ function checkFuncArgRegOff(env: VerifierEnv, reg: RegState, arg: string, base: 
     }
   }
   if (ANY_OFF.some(([t, f]) => t === reg.type && f === reg.flags)) return;
-  if (reg.type === "PTR_TO_BTF_ID" && BTF_FIXED_OFF.includes(reg.flags)) return env.checkPtrOffReg(reg, arg, btfIdFixedOffOk);
+  if (reg.type === "PTR_TO_BTF_ID" && BTF_ID_FIXED_OFF_FLAGS.has(reg.flags)) return env.checkPtrOffReg(reg, arg, btfIdFixedOffOk);
   if (reg.type === "PTR_TO_CTX" && reg.flags === 0 && base !== "ARG_PTR_TO_CTX" && env.isVarCtxOffAllowed()) return;
   env.checkPtrOffReg(reg, arg, false);
 }
