@@ -76,6 +76,21 @@ export function helperVariants(id: number, progType: ProgTypeName, ctx: LoadCont
  * For BPF_PROG_TYPE_EXT pass the target program's type, as the kernel uses its ops.
  */
 export function helperProto(id: number, progType: ProgTypeName, attachType?: string, ctx: LoadContext = {}): HelperProto | undefined {
+  // Building a proto costs tens of microseconds (the spread over a row of the big generated
+  // table is slow), and every program asks again for the same few helpers: answers are kept
+  // per (id, program type, attach type, load context).
+  const key = `${id}\0${progType}\0${attachType ?? "\u0001"}\0${JSON.stringify(ctx)}`;
+  const hit = protoCache.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const p = selectHelperProto(id, progType, attachType, ctx);
+  if (protoCache.size >= 4096) protoCache.clear();
+  protoCache.set(key, p ?? null);
+  return p;
+}
+
+const protoCache = new Map<string, HelperProto | null>();
+
+function selectHelperProto(id: number, progType: ProgTypeName, attachType: string | undefined, ctx: LoadContext): HelperProto | undefined {
   const uapi = idsById.get(id);
   if (uapi === undefined) return undefined;
   const full: LoadContext = attachType === undefined ? ctx : { ...ctx, attachType };

@@ -50,6 +50,21 @@ const ALL_PROG_CTX = [...new Set(PROG_TYPES.map((p) => p.userCtx).filter((c): c 
  * ("program type's context is ...").
  */
 export function kfuncProto(env: KfuncProtoEnv, k: Kfunc, progType?: string): KfuncProto {
+  // A program calls the same kfuncs again and again, and every call would walk the BTF by
+  // name: the prototype depends only on (profile, kfunc, program type), so it is made once.
+  let byKfunc = protoCache.get(env);
+  if (!byKfunc) protoCache.set(env, (byKfunc = new WeakMap()));
+  let byProgType = byKfunc.get(k);
+  if (!byProgType) byKfunc.set(k, (byProgType = new Map()));
+  const key = progType ?? "\0";
+  let proto = byProgType.get(key);
+  if (!proto) byProgType.set(key, (proto = computeKfuncProto(env, k, progType)));
+  return proto;
+}
+
+const protoCache = new WeakMap<KfuncProtoEnv, WeakMap<Kfunc, Map<string, KfuncProto>>>();
+
+function computeKfuncProto(env: KfuncProtoEnv, k: Kfunc, progType?: string): KfuncProto {
   const flags = (progType !== undefined ? env.kfuncFlags(k, progType) : undefined) ?? k.flags;
   const { protoId, implProto, visibleArgs } = kfuncProtoId(k, flags);
   const pt = progType !== undefined ? progTypeByName(progType) : undefined;

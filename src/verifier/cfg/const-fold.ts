@@ -160,14 +160,24 @@ export function computeConstRegs(env: CfgEnv): void {
   const UNVISITED: ConstArg = { state: "UNVISITED", mapIndex: 0, val: 0n };
   const ciIn: ConstArg[][] = Array.from({ length: n }, () => new Array<ConstArg>(NREG).fill(UNVISITED));
   for (let i = 0; i < env.subprogCnt; i++) ciIn[env.subprogs[i]!.start]!.fill(UNKNOWN);
+  // Only insns whose input changed since their last transfer are transferred again: the others
+  // would re-join what their successors already hold (the join is idempotent).
+  const stale = new Uint8Array(n).fill(1);
   let changed = true;
   while (changed) {
     changed = false;
     for (let i = env.postorder.length - 1; i >= 0; i--) {
       const idx = env.postorder[i]!;
+      if (!stale[idx]) continue;
+      stale[idx] = 0;
       const out = ciIn[idx]!.slice();
       xfer(env, out, env.insns[idx]!, idx);
-      for (const s of insnSuccessors(env, idx)) if (join(ciIn[s]!, out)) changed = true;
+      for (const s of insnSuccessors(env, idx)) {
+        if (join(ciIn[s]!, out)) {
+          changed = true;
+          stale[s] = 1;
+        }
+      }
     }
   }
   for (let i = 0; i < n; i++) {

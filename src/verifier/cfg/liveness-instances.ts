@@ -117,8 +117,12 @@ export function updateInstance(env: CfgEnv, inst: FuncInstance): void {
 }
 
 export function isLiveBefore(inst: FuncInstance, idx: number, frame: number, halfSpi: number): boolean {
+  return spisTest(liveBeforeMask(inst, idx, frame), halfSpi);
+}
+
+function liveBeforeMask(inst: FuncInstance, idx: number, frame: number): Spis {
   const f = inst.frames[frame];
-  return !!f && spisTest(f.liveBefore[idx - inst.subprogStart] ?? SPIS_ZERO, halfSpi);
+  return f ? f.liveBefore[idx - inst.subprogStart] ?? SPIS_ZERO : SPIS_ZERO;
 }
 
 /** The frames of the state being checked: subprog and callsite of each frame, outermost first. */
@@ -149,6 +153,28 @@ export function liveStackQueryInit(
     if (frame < frames.length - 1) q.callsites.push(frames[frame + 1]!.callsite);
   }
   return q;
+}
+
+/**
+ * The half-slots of frame `frameno` stackSlotAlive calls alive, as one mask: the same
+ * conditions, OR-ed once instead of re-evaluated for each of a frame's slots. -1n (every bit
+ * set) where stackSlotAlive answers true whatever the slot.
+ */
+export function stackLiveMask(env: CfgEnv, q: LiveStackQuery, frameno: number): Spis {
+  const cur = q.instances[q.curframe];
+  if (!cur) return -1n;
+  let m = SPIS_ZERO;
+  const rel = frameno + cur.depth - q.curframe;
+  if (rel <= cur.depth) m |= liveBeforeMask(cur, q.insnIdx, rel);
+  for (let i = frameno; i < q.curframe; i++) {
+    const inst = q.instances[i];
+    if (!inst) return -1n;
+    const r = frameno + inst.depth - i;
+    if (r > inst.depth) return -1n;
+    const cs = q.callsites[i]!;
+    m |= liveBeforeMask(inst, env.aux[cs]!.callsCallback ? cs : cs + 1, r);
+  }
+  return m;
 }
 
 /** kernel: bpf_stack_slot_alive — may half-slot `halfSpi` of frame `frameno` still be read? */

@@ -28,6 +28,8 @@ function regName(r: number): string {
 // kernel: compute_subprog_args — forward fixpoint, then one pass recording accesses.
 export function joinInto(log: VerifierLog, idx: number, target: number, r: number, arr: ArgTrack[], slot: number, out: ArgTrack): boolean {
   const old = arr[slot]!;
+  // Joining a value with itself changes nothing; most registers pass through an insn untouched.
+  if (old === out) return false;
   const nv = argJoin(old, out);
   if (argEq(nv, old)) return false;
   arr[slot] = nv;

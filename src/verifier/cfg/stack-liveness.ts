@@ -16,16 +16,18 @@ import {
 } from "./liveness-instances.js";
 import { joinInto, logXfer, printInstances, printSubprogArgAccess } from "./liveness-print.js";
 import { findCallbackSubprog, recordCall, recordLoadStore } from "./liveness-record.js";
-import { BPF_CALL, BPF_JMP, isPseudoCall } from "./opcodes.js";
+import { BPF_CALL, BPF_JMP, BPF_LDX, BPF_ST, BPF_STX, bpfClass, isPseudoCall } from "./opcodes.js";
 import { SPIS_ALL, SPIS_ZERO } from "./stack-access.js";
 import { findSubprog } from "./subprogs.js";
 import type { CfgEnv, CfgReject } from "./types.js";
 
-export { liveStackQueryInit, newStackLiveness, stackSlotAlive } from "./liveness-instances.js";
+export { liveStackQueryInit, newStackLiveness, stackLiveMask, stackSlotAlive } from "./liveness-instances.js";
+export { spisTest } from "./stack-access.js";
 export type { FuncInstance, LiveStackQuery, StackLiveness } from "./liveness-instances.js";
 export { fmtSpisMask } from "./liveness-print.js";
 
 const SUBPROG_CALLS_LIMIT = 10000;
+const NO_STACK: ArgTrack[] = Object.freeze([]) as unknown as ArgTrack[];
 
 interface Ctx extends XferCtx {
   env: CfgEnv;
@@ -46,17 +48,25 @@ function computeSubprogArgs(c: Ctx, inst: FuncInstance, calleeEntry: readonly Ar
   const poEnd = env.subprogs[sub + 1]!.postorderStart;
   const len = end - start;
   const atIn: ArgTrack[][] = Array.from({ length: len }, () => new Array<ArgTrack>(MAX_AT_TRACK_REGS).fill(UNVISITED));
-  const stackIn: ArgTrack[][] = Array.from({ length: len }, () => new Array<ArgTrack>(MAX_ARG_SPILL_SLOTS).fill(UNVISITED));
+  // The spilled-slot inputs, one row of MAX_ARG_SPILL_SLOTS per insn, in one flat array: a
+  // large program would otherwise allocate (and the GC copy) an array per insn.
+  const SW = MAX_ARG_SPILL_SLOTS;
+  const stackIn: ArgTrack[] = new Array<ArgTrack>(len * SW).fill(UNVISITED);
+  const stackRow = (i: number): ArgTrack[] => stackIn.slice(i * SW, i * SW + SW);
   if (len > 0) {
     atIn[0]!.fill(NONE);
     atIn[0]![BPF_REG_FP] = argSingle(depth, 0);
     if (calleeEntry) for (let r = 1; r <= 5; r++) atIn[0]![r] = calleeEntry[r]!;
-    stackIn[0]!.fill(NONE);
+    stackIn.fill(NONE, 0, SW);
   }
   const stackArgEntry: ArgTrack[] = [];
   for (let r = 0; r < MAX_STACK_ARG_SLOTS; r++) stackArgEntry.push(calleeEntry ? calleeEntry[MAX_BPF_REG + r]! : NONE);
   if (lvl2) log.write(`subprog#${sub}: analyzing (depth ${depth})...\n`);
 
+  // An insn whose input did not change since its last transfer would only re-join what its
+  // successors already hold (the join is idempotent): without the level-2 listing, which prints
+  // every transfer, such insns are skipped. The changes, and their order, stay the same.
+  const stale = lvl2 ? null : new Uint8Array(len).fill(1);
   let changed = true;
   while (changed) {
     changed = false;
@@ -64,15 +74,31 @@ function computeSubprogArgs(c: Ctx, inst: FuncInstance, calleeEntry: readonly Ar
       const idx = env.postorder[p]!;
       const i = idx - start;
       if (!isVisited(atIn[i]![0]!) && !isVisited(atIn[i]![1]!)) continue;
+      if (stale) {
+        if (!stale[i]) continue;
+        stale[i] = 0;
+      }
+      const insn = env.insns[idx]!;
       const out = atIn[i]!.slice();
-      const stackOut = stackIn[i]!.slice();
-      xfer(c, env.insns[idx]!, out, stackOut, stackArgEntry, depth);
-      if (lvl2) logXfer(env, log, idx, atIn[i]!, stackIn[i]!, out, stackOut);
+      // xfer reads the spill slots only for loads and writes them only for stores: the other
+      // insns pass their input row on as is, without a copy (a frozen row catches a change).
+      const cls = bpfClass(insn.code);
+      const stackOut = lvl2 || cls === BPF_LDX || cls === BPF_ST || cls === BPF_STX ? stackRow(i) : null;
+      xfer(c, insn, out, stackOut ?? NO_STACK, stackArgEntry, depth);
+      if (lvl2) logXfer(env, log, idx, atIn[i]!, stackRow(i), out, stackOut!);
       for (const target of insnSuccessors(env, idx)) {
         if (target < start || target >= end) continue;
         const ti = target - start;
-        for (let r = 0; r < MAX_AT_TRACK_REGS; r++) changed = joinInto(log, idx, target, r, atIn[ti]!, r, out[r]!) || changed;
-        for (let r = 0; r < MAX_ARG_SPILL_SLOTS; r++) changed = joinInto(log, idx, target, -r - 1, stackIn[ti]!, r, stackOut[r]!) || changed;
+        let tchanged = false;
+        for (let r = 0; r < MAX_AT_TRACK_REGS; r++) tchanged = joinInto(log, idx, target, r, atIn[ti]!, r, out[r]!) || tchanged;
+        for (let r = 0; r < SW; r++) {
+          const v = stackOut ? stackOut[r]! : stackIn[i * SW + r]!;
+          tchanged = joinInto(log, idx, target, -r - 1, stackIn, ti * SW + r, v) || tchanged;
+        }
+        if (tchanged) {
+          changed = true;
+          if (stale) stale[ti] = 1;
+        }
       }
     }
   }
@@ -83,9 +109,9 @@ function computeSubprogArgs(c: Ctx, inst: FuncInstance, calleeEntry: readonly Ar
     const insn = env.insns[idx]!;
     recordLoadStore(env, inst, atIn[i]!, idx);
     if (insn.code === (BPF_JMP | BPF_CALL)) recordCall(env, inst, atIn[i]!, idx);
-    if (isPseudoCall(insn) || env.aux[idx]!.callsCallback) c.callsiteAtStack.set(idx, stackIn[i]!.slice());
+    if (isPseudoCall(insn) || env.aux[idx]!.callsCallback) c.callsiteAtStack.set(idx, stackRow(i));
   }
-  if (lvl2) printSubprogArgAccess(env, log, sub, atIn, stackIn);
+  if (lvl2) printSubprogArgAccess(env, log, sub, atIn, Array.from({ length: len }, (_, i) => stackRow(i)));
   return atIn;
 }
 

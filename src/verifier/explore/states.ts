@@ -8,7 +8,8 @@ import { BPF_ADD_CONST, BPF_REG_FP, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STA
 import { copyVerifierState } from "../state/func.js";
 import { newReg, markRegUnknownImprecise, markRegNotInit } from "../state/reg.js";
 import { registerIsNull } from "../state/reg-query.js";
-import { liveStackQueryInit, stackSlotAlive } from "../cfg/index.js";
+import { liveStackQueryInit } from "../cfg/index.js";
+import { spisTest, stackLiveMask } from "../cfg/stack-liveness.js";
 import type { Cnum, Tnum } from "../state/scalar-bridge.js";
 import { printVerifierState } from "../log/print-state.js";
 import { verboseLinfo, pushJmpHistory } from "./do-check.js";
@@ -21,24 +22,30 @@ type Exact = "NOT_EXACT" | "EXACT" | "RANGE_WITHIN";
 
 /** Maps old ids to current ids while two states are compared (kernel: struct bpf_idmap). */
 class IdMap {
-  private map = new Map<number, number>();
+  // Parallel arrays searched linearly, as the kernel's idmap: a state has few ids, and a
+  // Map cleared on every states_equal call cost more than the comparisons themselves.
+  private olds: number[] = [];
+  private curs: number[] = [];
+  private cnt = 0;
   tmpIdGen = 0;
   reset(idGen: number): void {
-    this.map.clear();
+    this.cnt = 0;
     this.tmpIdGen = idGen;
   }
   /** kernel: check_ids */
   check(oldId: number, curId: number): boolean {
     if (!!oldId !== !!curId) return false;
     if (oldId === 0) return true;
-    const m = this.map.get(oldId);
-    if (m === undefined) {
+    const { olds, curs, cnt } = this;
+    for (let i = 0; i < cnt; i++) {
       // An id already used as a target by another old id breaks the bijection.
-      for (const v of this.map.values()) if (v === curId) return false;
-      this.map.set(oldId, curId);
-      return true;
+      if (olds[i] === oldId) return curs[i] === curId;
+      if (curs[i] === curId) return false;
     }
-    return m === curId;
+    olds[cnt] = oldId;
+    curs[cnt] = curId;
+    this.cnt = cnt + 1;
+    return true;
   }
   /** kernel: check_scalar_ids — a current scalar without id gets a fresh one, so it can map once. */
   checkScalar(oldId: number, curId: number): boolean {
@@ -309,16 +316,16 @@ function clearSingularIds(st: VerifierState): void {
  */
 function cleanVerifierState(env: VerifierEnv, st: VerifierState): void {
   const l = env.stackLiveness;
-  const frames = st.frame.slice(0, st.curframe + 1).map((f) => ({ subprogno: f.subprogno, callsite: f.callsite }));
-  const q = l ? liveStackQueryInit(env.cfg, l, frames, st.insnIdx) : null;
+  const q = l ? liveStackQueryInit(env.cfg, l, st.frame.slice(0, st.curframe + 1), st.insnIdx) : null;
   for (let fr = 0; fr <= st.curframe; fr++) {
     const f = st.frame[fr]!;
     const live = env.insnAux[frameInsnIdx(st, fr)]!.liveRegsBefore;
     for (let r = 0; r < BPF_REG_FP; r++) if (!(live & (1 << r))) markRegNotInit(f.regs[r]!, env.bpfCapable);
     if (!q) continue;
+    const liveMask = stackLiveMask(env.cfg, q, fr);
     for (let spi = 0; spi < f.allocatedStack / BPF_REG_SIZE; spi++) {
-      const loLive = stackSlotAlive(env.cfg, q, fr, spi * 2);
-      const hiLive = stackSlotAlive(env.cfg, q, fr, spi * 2 + 1);
+      const loLive = spisTest(liveMask, spi * 2);
+      const hiLive = spisTest(liveMask, spi * 2 + 1);
       if (loLive && hiLive) continue;
       const slot = f.stack[spi]!;
       const stype = slot.slotType[BPF_REG_SIZE - 1];
@@ -361,7 +368,9 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
     env.explored.set(insnIdx, list);
   }
   let statesCnt = 0;
-  for (const sl of list.slice()) {
+  // missed() may evict the entry being looked at (and only that one): walk by index, not over a copy.
+  for (let li = 0; li < list.length; ) {
+    const sl = list[li]!;
     statesCnt++;
     let loopHit = false;
     if (sl.state.branches) {
@@ -382,7 +391,7 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
         loopHit = true;
       } else {
         if (!forceNewState && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
-        missed(env, list, sl, addNewState, insnIdx);
+        if (!missed(env, list, sl, addNewState, insnIdx)) li++;
         continue;
       }
     }
@@ -404,7 +413,7 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
       }
       return true;
     }
-    missed(env, list, sl, addNewState, insnIdx);
+    if (!missed(env, list, sl, addNewState, insnIdx)) li++;
   }
   if (env.maxStatesPerInsn < statesCnt) env.maxStatesPerInsn = statesCnt;
   if (!addNewState) return false;
@@ -428,7 +437,8 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
   return false;
 }
 
-function missed(env: VerifierEnv, list: StateListEntry[], sl: StateListEntry, addNewState: boolean, insnIdx: number): void {
+/** Returns true when `sl` was evicted from `list`. */
+function missed(env: VerifierEnv, list: StateListEntry[], sl: StateListEntry, addNewState: boolean, insnIdx: number): boolean {
   if (addNewState) sl.missCnt++;
   const n = env.insnAux[insnIdx]!.forceCheckpoint && sl.state.branches > 0 ? 64 : 3;
   if (sl.missCnt > sl.hitCnt * n + n) {
@@ -438,5 +448,7 @@ function missed(env: VerifierEnv, list: StateListEntry[], sl: StateListEntry, ad
     if (i >= 0) list.splice(i, 1);
     env.exploredStatesSize--;
     if (sl.state.branches > 0) env.freeListSize++;
+    return i >= 0;
   }
+  return false;
 }

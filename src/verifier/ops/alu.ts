@@ -7,7 +7,7 @@ import type { RawInsn } from "../../isa/raw.js";
 import type { RegState } from "../state/types.js";
 import { BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, DEF_NOT_SUBREG } from "../state/types.js";
 import { curFrame } from "../state/func.js";
-import { assignReg, markRegKnown, markRegUnknown, newReg } from "../state/reg.js";
+import { assignReg, copyReg, markRegKnown, markRegUnknown, newReg } from "../state/reg.js";
 import { regTypeStr, PTR_MAYBE_NULL, PTR_UNTRUSTED } from "../state/reg-type.js";
 import { assignScalarIdBeforeMov, clearScalarId, getRegWidth, isPointerValue, isRegConst, regConstValue } from "../state/reg-query.js";
 import { regSmax, regSmin, regS32Max, regS32Min, regUmax, regUmin, tnumIsConst } from "../state/scalar-bridge.js";
@@ -217,7 +217,7 @@ function adjustRegMinMaxVals(env: VerifierEnv, insn: RawInsn): void {
         reject(env, "EACCES", `R${insn.dst} pointer ${ALU_STRING[op >> 4]} pointer prohibited\n`);
       }
       env.markChainPrecision(insn.dst);
-      const offReg = { ...dst };
+      const offReg = copyReg(dst);
       adjustPtrMinMaxVals(env, insn, src, offReg);
       return;
     } else if (ptrReg) {
@@ -238,7 +238,7 @@ function adjustRegMinMaxVals(env: VerifierEnv, insn: RawInsn): void {
     }
   }
   const dstUmax = regUmax(dst);
-  adjustScalarMinMaxVals(env, insn, dst, { ...src });
+  adjustScalarMinMaxVals(env, insn, dst, copyReg(src));
   const selfOp = bpfSrc(insn.code) === BPF_X && insn.src === insn.dst;
   if (env.bpfCapable && (op === BPF_ADD || op === BPF_SUB) && dst.id && isRegConst(src, alu32) && !selfOp) {
     const val = regConstValue(src, alu32);

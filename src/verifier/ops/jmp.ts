@@ -8,7 +8,7 @@ import type { RawInsn } from "../../isa/raw.js";
 import type { RegState, VerifierState } from "../state/types.js";
 import { BPF_ADD_CONST, BPF_ADD_CONST32, BPF_REG_FP, BPF_REG_SIZE, STACK_SPILL } from "../state/types.js";
 import { curFrame } from "../state/func.js";
-import { assignReg, markRegKnown, markRegKnownZero, newReg } from "../state/reg.js";
+import { assignReg, copyReg, markRegKnown, markRegKnownZero, newReg } from "../state/reg.js";
 import { PTR_MAYBE_NULL, PTR_UNTRUSTED, MEM_RCU } from "../state/reg-type.js";
 import { clearScalarId, isPointerValue, isRegConst, registerIsNull, regConstValue } from "../state/reg-query.js";
 import { regSmax, regSmin } from "../state/scalar-bridge.js";
@@ -236,7 +236,7 @@ export function checkCondJmpOp(env: VerifierEnv, insn: RawInsn): boolean {
   if (dst.type === "SCALAR_VALUE" && dst.id) collectLinkedRegs(env, thisBranch, dst.id, linked);
 
   const is32 = bpfClass(insn.code) === BPF_JMP32;
-  const br: BranchRegs = { false1: { ...dst }, false2: { ...src }, true1: { ...dst }, true2: { ...src } };
+  const br: BranchRegs = { false1: copyReg(dst), false2: copyReg(src), true1: copyReg(dst), true2: copyReg(src) };
   const pred = isBranchTaken(env, dst, src, op, is32, br);
   if (pred >= 0) {
     if (dst.type === "SCALAR_VALUE") env.markChainPrecision(insn.dst);

@@ -144,7 +144,7 @@ export function markChainPrecisionFrom(env: VerifierEnv, start: VerifierState, r
     for (let fr = bt.frame; fr >= 0; fr--) {
       const func = st.frame[fr]!;
       const rmask = bt.regMasks[fr]!;
-      for (let i = 0; i < 32; i++) {
+      for (let i = 0; rmask !== 0 && i < 32; i++) {
         if (!(rmask & (1 << i))) continue;
         const r = func.regs[i]!;
         if (r.type !== "SCALAR_VALUE" || r.precise) {
@@ -155,7 +155,8 @@ export function markChainPrecisionFrom(env: VerifierEnv, start: VerifierState, r
         }
       }
       const smask = bt.stackMasks[fr]!;
-      for (let i = 0; i < 64; i++) {
+      // Most walks track no stack slot: skip the 64 BigInt bit tests then.
+      for (let i = 0; smask !== 0n && i < 64; i++) {
         if (!(smask & (1n << BigInt(i)))) continue;
         const slots = func.allocatedStack / BPF_REG_SIZE;
         if (i >= slots) verifierBug(env, `stack slot ${i}, total slots ${slots} (i >= func->allocated_stack / BPF_REG_SIZE)`);
