@@ -39,11 +39,12 @@ export interface FuncInstance {
 
 /** kernel: struct bpf_liveness */
 export interface StackLiveness {
-  instances: Map<string, FuncInstance>;
+  /** By depth * 2^32 + callsite: a number key, as the walk looks instances up at every prune point. */
+  instances: Map<number, FuncInstance>;
   subprogCalls: number;
 }
 
-const key = (callsite: number, depth: number): string => `${depth}:${callsite}`;
+const key = (callsite: number, depth: number): number => depth * 0x100000000 + callsite;
 
 /** kernel: bpf_stack_liveness_init */
 export const newStackLiveness = (): StackLiveness => ({ instances: new Map(), subprogCalls: 0 });

@@ -63,7 +63,8 @@ const U32 = (1n << 32n) - 1n;
 
 /** kernel: cnum_is_subset(outer, inner) — every value of inner is in outer. */
 function cnumSubset(outer: Cnum, inner: Cnum, umax: bigint): boolean {
-  if (outer.size === umax) return true;
+  // An arc contains itself (d = 0 below); copied states share their cnum objects.
+  if (outer === inner || outer.size === umax) return true;
   const emptyInner = inner.base === umax && inner.size === umax;
   if (emptyInner) return true;
   if (inner.size > outer.size) return false;
@@ -88,8 +89,10 @@ export function sameValueAndPayload(a: RegState, b: RegState, withVarOff: boolea
   if (a.memSize !== b.memSize || a.dynptrType !== b.dynptrType || a.dynptrFirstSlot !== b.dynptrFirstSlot) return false;
   if (a.iterState !== b.iterState || a.iterDepth !== b.iterDepth || a.irqKfuncClass !== b.irqKfuncClass || a.subprogno !== b.subprogno) return false;
   if (!withVarOff) return true;
-  return a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask &&
-    a.r64.base === b.r64.base && a.r64.size === b.r64.size && a.r32.base === b.r32.base && a.r32.size === b.r32.size;
+  // Copied states share their tnum/cnum objects: compare the BigInts only when those differ.
+  return (a.varOff === b.varOff || (a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask)) &&
+    (a.r64 === b.r64 || (a.r64.base === b.r64.base && a.r64.size === b.r64.size)) &&
+    (a.r32 === b.r32 || (a.r32.base === b.r32.base && a.r32.size === b.r32.size));
 }
 
 function regsExact(old: RegState, cur: RegState, idmap: IdMap): boolean {

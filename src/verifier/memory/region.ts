@@ -66,12 +66,13 @@ export function checkMemRegionAccess(env: VerifierEnv, reg: RegState, argName: s
 /** kernel: check_map_access_type */
 export function checkMapAccessType(env: VerifierEnv, reg: RegState, off: number, size: number, isWrite: boolean): void {
   const map = reg.map!;
-  const at = (regSmin(reg) + BigInt(off)).toString();
+  // The offset is printed only on a rejection: not formatted on every map access.
+  const at = (): string => (regSmin(reg) + BigInt(off)).toString();
   if (isWrite && (map.flags & BPF_F_RDONLY_PROG)) {
-    reject(env, "EACCES", `write into map forbidden, value_size=${map.valueSize} off=${at} size=${size}\n`);
+    reject(env, "EACCES", `write into map forbidden, value_size=${map.valueSize} off=${at()} size=${size}\n`);
   }
   if (!isWrite && (map.flags & BPF_F_WRONLY_PROG)) {
-    reject(env, "EACCES", `read from map forbidden, value_size=${map.valueSize} off=${at} size=${size}\n`);
+    reject(env, "EACCES", `read from map forbidden, value_size=${map.valueSize} off=${at()} size=${size}\n`);
   }
 }
 
