@@ -11,7 +11,6 @@ import { structOpsOf } from "../structops/ctx.js";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../state/types.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
-import { notModelled } from "../not-modelled.js";
 
 const BPF_PRIV_STACK_MIN_SIZE = 64;
 
@@ -85,6 +84,8 @@ function checkFromRoot(env: VerifierEnv, root: number, modes: PrivStackMode[], p
     return false;
   };
   if (!privSupported) modes[idx] = "NO_PRIV_STACK";
+  // kernel: bpf_is_throw_kfunc (a vmlinux kfunc: off == 0)
+  const throwId = env.kfuncTarget?.profile.specialKfuncId("KF_bpf_throw");
 
   // entering a function (kernel: process_func)
   const enter = (): void => {
@@ -121,8 +122,10 @@ function checkFromRoot(env: VerifierEnv, root: number, modes: PrivStackMode[], p
     for (; i < end(idx); i++) {
       const insn = insns[i]!;
       if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_KFUNC_CALL && insn.off === 0) {
-        // bpf_throw from a callback ("bpf_throw kfunc (insn %d) cannot be called from callback subprog %d")
-        if (subs[idx]!.mightThrow && chainHasCallback(idx)) notModelled("bpf_throw inside callbacks (stack depth pass)");
+        // an exception cannot unwind through the helper or kfunc frame that called a callback
+        if (insn.imm === throwId && chainHasCallback(idx)) {
+          reject(env, "EINVAL", `bpf_throw kfunc (insn ${i}) cannot be called from callback subprog ${idx}\n`);
+        }
         continue;
       }
       const pseudoFunc = insn.code === BPF_LD_IMM64 && insn.src === BPF_PSEUDO_FUNC;

@@ -83,16 +83,28 @@ const setLoopCallbackState: SetCalleeState = (env, caller, callee) => {
   callee.callbackRetRange = range(0, 1);
 };
 
-/** kernel: set_timer_callback_state */
-const setTimerCallbackState: SetCalleeState = (env, caller, callee) => {
-  const r1 = caller.regs[1]!;
-  markMapReg(callee.regs[1]!, "CONST_PTR_TO_MAP", r1);
-  markMapReg(callee.regs[2]!, "PTR_TO_MAP_KEY", r1);
-  markMapReg(callee.regs[3]!, "PTR_TO_MAP_VALUE", r1);
+/**
+ * The async callbacks of a map field (timer, workqueue, task_work) get
+ * (map, key, value) of the map the caller register `from` points into.
+ */
+function setMapFieldCallbackState(env: VerifierEnv, from: RegState, callee: FuncState, ret: RetvalRange): void {
+  markMapReg(callee.regs[1]!, "CONST_PTR_TO_MAP", from);
+  markMapReg(callee.regs[2]!, "PTR_TO_MAP_KEY", from);
+  markMapReg(callee.regs[3]!, "PTR_TO_MAP_VALUE", from);
   markRegNotInit(callee.regs[4]!, env.bpfCapable);
   markRegNotInit(callee.regs[5]!, env.bpfCapable);
   callee.inAsyncCallbackFn = true;
-  callee.callbackRetRange = range(0, 0);
+  callee.callbackRetRange = ret;
+}
+
+/** kernel: set_timer_callback_state (bpf_timer_set_callback, bpf_wq_set_callback: R1 is the field's map value) */
+export const setTimerCallbackState: SetCalleeState = (env, caller, callee) => {
+  setMapFieldCallbackState(env, caller.regs[1]!, callee, range(0, 0));
+};
+
+/** kernel: set_task_work_schedule_callback_state (R3 is the `__map` argument) */
+export const setTaskWorkScheduleCallbackState: SetCalleeState = (env, caller, callee) => {
+  setMapFieldCallbackState(env, caller.regs[3]!, callee, range(-0x80000000, 0x7fffffff));
 };
 
 /** kernel: set_find_vma_callback_state (R2: btf_tracing_ids[BTF_TRACING_TYPE_VMA] in vmlinux) */

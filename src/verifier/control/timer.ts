@@ -1,31 +1,60 @@
-// The bpf_timer argument of the timer helpers: a map value pointer at the
-// exact offset of the map's struct bpf_timer field.
-// kernel: verifier.c (process_timer_helper, process_timer_func,
-// check_map_field_pointer)
+// Arguments that must point at one special field of a map value: the
+// bpf_timer of the timer helpers and kfuncs, the bpf_wq of the workqueue
+// kfuncs, the bpf_task_work of bpf_task_work_schedule_*: a map value pointer
+// at the exact offset of the map's field of that kind. The map is remembered
+// for the callback's state and for the `__map` argument that must match it.
+// kernel: verifier.c (check_map_field_pointer, process_timer_func,
+// process_timer_helper, process_timer_kfunc)
 import type { VerifierEnv } from "../env.js";
 import type { MapInfo } from "../input.js";
 import type { RegState } from "../state/types.js";
 import { tnumIsConst } from "../state/scalar-bridge.js";
 import { reject } from "../reject.js";
 import { verifierBug } from "../bug.js";
-import { mapHasBtf, recordOf } from "../maprec/index.js";
+import { btfFieldTypeName, mapHasBtf, recordOf, type BtfRecord } from "../maprec/index.js";
 
-/** kernel: check_map_field_pointer for BPF_TIMER; records the map in `meta`. */
-export function processTimerHelper(env: VerifierEnv, reg: RegState, regno: number, meta: { map: MapInfo | null; mapUid: number }): void {
+/** The field kinds check_map_field_pointer handles, with where the record keeps their offset. */
+const FIELD_OFF = {
+  BPF_TIMER: (r: BtfRecord) => r.timerOff,
+  BPF_WORKQUEUE: (r: BtfRecord) => r.wqOff,
+  BPF_TASK_WORK: (r: BtfRecord) => r.taskWorkOff,
+} satisfies Record<string, (r: BtfRecord) => number>;
+
+export type MapFieldType = keyof typeof FIELD_OFF;
+
+/** kernel: struct bpf_map_desc — the map a map-field argument came from. */
+export interface MapDesc {
+  map: MapInfo | null;
+  mapUid: number;
+}
+
+/** kernel: check_map_field_pointer — `reg` is a PTR_TO_MAP_VALUE; records its map in `desc`. */
+export function checkMapFieldPointer(env: VerifierEnv, reg: RegState, argName: string, field: MapFieldType, desc: MapDesc): void {
   const map = reg.map!;
+  const structName = btfFieldTypeName(field);
   if (!tnumIsConst(reg.varOff)) {
-    reject(env, "EINVAL", `R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset\n`);
+    reject(env, "EINVAL", `${argName} doesn't have constant offset. ${structName} has to be at the constant offset\n`);
   }
-  if (!mapHasBtf(env, map)) return reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use bpf_timer\n`);
-  // kernel: the map's btf_record (timer_off), found when the map was created
+  if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use ${structName}\n`);
+  // kernel: the map's btf_record, found when the map was created
   const rec = recordOf(env, map);
-  if (!rec || rec.timerOff < 0) reject(env, "EINVAL", `map '${map.name}' has no valid bpf_timer\n`);
-  const timerOff = rec.timerOff;
+  const fieldOff = rec ? FIELD_OFF[field](rec) : -1;
+  if (fieldOff < 0) reject(env, "EINVAL", `map '${map.name}' has no valid ${structName}\n`);
   const val = BigInt.asIntN(64, reg.varOff.value);
-  if (BigInt(timerOff) !== val) {
-    reject(env, "EINVAL", `off ${val} doesn't point to 'struct bpf_timer' that is at ${timerOff}\n`);
+  if (BigInt(fieldOff) !== val) {
+    reject(env, "EINVAL", `off ${val} doesn't point to 'struct ${structName}' that is at ${fieldOff}\n`);
   }
-  if (meta.map) verifierBug(env, "Two map pointers in a bpf_timer helper");
-  meta.mapUid = reg.mapUid;
-  meta.map = map;
+  if (desc.map) verifierBug(env, `Two map pointers in a ${structName} helper`);
+  desc.mapUid = reg.mapUid;
+  desc.map = map;
+}
+
+/** kernel: process_timer_func (the 7.2 build is not PREEMPT_RT, so timers are allowed). */
+export function processTimerFunc(env: VerifierEnv, reg: RegState, argName: string, desc: MapDesc): void {
+  checkMapFieldPointer(env, reg, argName, "BPF_TIMER", desc);
+}
+
+/** kernel: process_timer_helper */
+export function processTimerHelper(env: VerifierEnv, reg: RegState, regno: number, meta: MapDesc): void {
+  processTimerFunc(env, reg, `R${regno}`, meta);
 }

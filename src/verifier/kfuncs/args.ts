@@ -32,6 +32,8 @@ import { processIrqFlag } from "./families/irq.js";
 import { checkArgConstStr } from "./args/const-str.js";
 import { checkAllocObjArg } from "./families/obj.js";
 import { kfuncDynptrArgType, processDynptrFunc } from "./families/dynptr.js";
+import { checkMapArgMatchesField, checkMapFieldArg } from "./families/async-work.js";
+import { processResSpinLockArg } from "./families/res-lock.js";
 import { checkGraphNodeArg, checkGraphRootArg, checkRefcountedKptrArg } from "./families/graph.js";
 
 const U32_MAX = 0xffffffffn;
@@ -231,8 +233,7 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
         continue;
       case "KF_ARG_PTR_TO_MAP":
         if (!mapPtrAliasSet(reg)) reject(env, "EINVAL", `pointer in ${arg} isn't map pointer\n`);
-        // only a bpf_wq/bpf_task_work argument sets it before, and those are not modelled
-        if (meta.map) notModelled("kfunc __map arguments paired with a workqueue/task_work");
+        checkMapArgMatchesField(env, meta, reg);
         meta.map = reg.map;
         meta.mapUid = reg.mapUid;
         trustGate(env, meta, reg, arg);
@@ -327,6 +328,14 @@ export function checkKfuncArgs(env: VerifierEnv, meta: KfuncCallMeta): void {
         break;
       case "KF_ARG_PTR_TO_REFCOUNTED_KPTR":
         checkRefcountedKptrArg(env, meta, reg, arg);
+        break;
+      case "KF_ARG_PTR_TO_WORKQUEUE":
+      case "KF_ARG_PTR_TO_TIMER":
+      case "KF_ARG_PTR_TO_TASK_WORK":
+        checkMapFieldArg(env, meta, reg, arg, kind);
+        break;
+      case "KF_ARG_PTR_TO_RES_SPIN_LOCK":
+        processResSpinLockArg(env, meta, reg, arg);
         break;
       default:
         notModelled(`kfunc argument kind ${kind}`);

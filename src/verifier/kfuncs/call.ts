@@ -27,6 +27,8 @@ import { checkObjDropInTracing, markObjNewReturn } from "./families/obj.js";
 import { markDynptrSliceReturn, unmarkStackSlotsDynptr } from "./families/dynptr.js";
 import { graphPushConvert, inRbtreeLockRequiredCb, markGraphNodeReturn, markRefcountAcquireReturn, refSetNonOwning, regMayPointToSpinLock, REFCOUNT_ACQUIRE } from "./families/graph.js";
 import { pushRbtreeAddCallback } from "./families/graph-rbtree.js";
+import { markResLockTaken, pushResLockFailure } from "./families/res-lock.js";
+import { pushAsyncWorkCallback } from "./families/async-work.js";
 import { processBpfExitFull } from "../ops/exit.js";
 import { clearAllPktPointers } from "../packet/index.js";
 
@@ -55,16 +57,6 @@ export function kfuncSpinAllowed(env: VerifierEnv, imm: number): boolean {
   return SPIN_ALLOWED_SLOTS.some((s) => target.profile.specialKfuncId(s) === imm);
 }
 
-// Families whose state lives in later slices; named so a program using them is
-// reported as not modelled rather than half-checked.
-const NOT_MODELLED_SLOTS: Record<string, string> = {
-  KF_bpf_res_spin_lock: "res_spin_lock kfuncs",
-  KF_bpf_res_spin_lock_irqsave: "res_spin_lock kfuncs",
-  KF_bpf_wq_set_callback: "bpf_wq callbacks",
-  KF_bpf_task_work_schedule_signal: "bpf_task_work callbacks",
-  KF_bpf_task_work_schedule_resume: "bpf_task_work callbacks",
-};
-
 /** kernel: release_reg (no dynptr, no RCU conversion: kfuncs release what R1 refers to). */
 function releaseR1(env: VerifierEnv, meta: KfuncCallMeta): void {
   const reg = curFrame(env.curState).regs[1]!;
@@ -81,8 +73,8 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   const meta = fetchKfuncArgMeta(env, insn);
   const insnIdx = env.insnIdx;
   env.cfgAux(insnIdx).isIterNext = hasFlag(meta, "KF_ITER_NEXT");
+  pushResLockFailure(env, meta);
   if (isSpecial(meta, "KF___bpf_trap")) reject(env, "EFAULT", "unexpected __bpf_trap() due to uninitialized variable?\n");
-  for (const [slot, what] of Object.entries(NOT_MODELLED_SLOTS)) if (isSpecial(meta, slot)) notModelled(what);
   // KF_DESTRUCTIVE needs CAP_SYS_BOOT, which the privileged loader has.
   const sleepable = hasFlag(meta, "KF_SLEEPABLE");
   if (sleepable && !env.curState.inSleepable) reject(env, "EACCES", `program must be sleepable to call sleepable kfunc ${meta.name}\n`);
@@ -90,6 +82,7 @@ export function checkKfuncCall(env: VerifierEnv, insn: RawInsn): InsnResult {
   checkKfuncArgs(env, meta);
   checkObjDropInTracing(env, meta);
   pushRbtreeAddCallback(env, meta, insn, insnIdx);
+  pushAsyncWorkCallback(env, meta, insn, insnIdx);
 
   if (isSpecial(meta, "KF_bpf_session_cookie")) {
     meta.r0Size = 8;
@@ -153,6 +146,7 @@ function setReturnReg(env: VerifierEnv, meta: KfuncCallMeta, insnIdx: number): v
   }
   if (tk === "INT" || tk === "ENUM") {
     markRegUnknown(r0, env.bpfCapable);
+    markResLockTaken(env, meta, r0);
     // kernel: mark_btf_func_reg_size — a narrower return value is a 32-bit subregister def
     r0.subregDef = btf.sizeOrType(t) === 8 ? DEF_NOT_SUBREG : insnIdx + 1;
     return;

@@ -11,6 +11,7 @@ import { notModelled } from "../not-modelled.js";
 import { inRcuCs, invalidateRcuProtectedRefs, forEachRegInVstate, markRegInvalid } from "../kfuncs/refs.js";
 import { NON_OWN_REF, MEM_ALLOC } from "../state/reg-type.js";
 import { mapHasBtf, recordOf } from "./index.js";
+import { regBtfRecord } from "../kfuncs/families/graph.js";
 import { recordProgCompatibility } from "./prog-compat.js";
 
 const LOCK_TYPES: ReadonlySet<RefType> = new Set(["REF_TYPE_LOCK", "REF_TYPE_RES_LOCK", "REF_TYPE_RES_LOCK_IRQ"]);
@@ -65,28 +66,30 @@ function invalidateNonOwningRefs(env: VerifierEnv): void {
   });
 }
 
-/** kernel: process_spin_lock. `argName` is reg_arg_name (R1...). */
+/** kernel: process_spin_lock. `argName` is reg_arg_name (R1...); `reg` is a map value or a program-allocated object. */
 export function processSpinLock(env: VerifierEnv, reg: RegState, argName: string, flags: SpinLockFlags): void {
   const lockStr = flags.res ? "bpf_res_spin" : "bpf_spin";
   const st = env.curState;
   if (!tnumIsConst(reg.varOff)) {
     reject(env, "EINVAL", `${argName} doesn't have constant offset. ${lockStr}_lock has to be at the constant offset\n`);
   }
-  if (reg.type !== "PTR_TO_MAP_VALUE") return notModelled(`${lockStr}_lock in a program-allocated object`);
-  const map = reg.map!;
-  if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use ${lockStr}_lock\n`);
-  const rec = recordOf(env, map);
-  // The kernel refuses such programs when the map is first used, before the walk; until the pre-pass
-  // hook (checkMapProgCompatibility) is wired, reaching the lock here would print the wrong line.
-  if (recordProgCompatibility(rec, env.input.progType)) return notModelled(`check_map_prog_compatibility for map '${map.name}'`);
+  const map = reg.type === "PTR_TO_MAP_VALUE" ? reg.map! : null;
+  if (map) {
+    if (!mapHasBtf(env, map)) reject(env, "EINVAL", `map '${map.name}' has to have BTF in order to use ${lockStr}_lock\n`);
+    // The kernel refuses such programs when the map is first used, before the walk; until the pre-pass
+    // hook (checkMapProgCompatibility) is wired, reaching the lock here would print the wrong line.
+    if (recordProgCompatibility(recordOf(env, map), env.input.progType)) return notModelled(`check_map_prog_compatibility for map '${map.name}'`);
+  }
+  const rec = regBtfRecord(env, reg);
   const off = rec ? (flags.res ? rec.resSpinLockOff : rec.spinLockOff) : -1;
-  if (off < 0) reject(env, "EINVAL", `map '${map.name}' has no valid ${lockStr}_lock\n`);
+  if (off < 0) reject(env, "EINVAL", `${map ? "map" : "local"} '${map ? map.name : "kptr"}' has no valid ${lockStr}_lock\n`);
   const val = reg.varOff.value;
   if (BigInt(off) !== val) {
     reject(env, "EINVAL", `off ${BigInt.asIntN(64, val)} doesn't point to 'struct ${lockStr}_lock' that is at ${off}\n`);
   }
   const type: RefType = flags.res ? (flags.irq ? "REF_TYPE_RES_LOCK_IRQ" : "REF_TYPE_RES_LOCK") : "REF_TYPE_LOCK";
-  const ptr: unknown = map;
+  // the lock is told apart by the register id and the map, or for local objects their BTF
+  const ptr: unknown = map ?? reg.btf;
   if (flags.lock) {
     if (!flags.res && st.activeLocks) {
       // The kernel asks for a (id 0, NULL) record, which no lock has: helper calls inside a lock region
