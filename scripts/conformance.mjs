@@ -101,13 +101,17 @@ for (const object of objects) {
   const tests = byProgram(jsonLines(tr.stdout), object);
   const verified = new Map();
   if (verifyOk && !late) {
+    // The oracle loaded test programs as test_loader does (libbpf's plain load, no veristat
+    // fix-ups) and the objects' other programs with veristat's fix-ups (verify's default).
+    const fixups = (p) => (p.isTest ? ["--no-veristat-fixups"] : []);
     const plain = progs.filter((p) => p.progFlags === 0);
-    if (plain.length) {
-      const vr = await runner.run(["verify", "--json", "--log-level", "1", ...extra, objPath(object)]);
-      for (const [k, v] of byProgram(jsonLines(vr.stdout), object)) verified.set(k, { ...v, rc: vr.rc });
+    for (const veristat of new Set(plain.map((p) => !p.isTest))) {
+      const vr = await runner.run(["verify", "--json", "--log-level", "1", ...(veristat ? [] : ["--no-veristat-fixups"]), ...extra, objPath(object)]);
+      const mine = new Set(progs.filter((p) => !p.isTest === veristat).map((p) => p.program));
+      for (const [k, v] of byProgram(jsonLines(vr.stdout), object)) if (mine.has(k)) verified.set(k, { ...v, rc: vr.rc });
     }
     for (const p of progs.filter((q) => q.progFlags !== 0)) {
-      const vr = await runner.run(["verify", "--json", "--log-level", "1", "--prog-flags", String(p.progFlags), "--program", p.program, ...extra, objPath(object)]);
+      const vr = await runner.run(["verify", "--json", "--log-level", "1", "--prog-flags", String(p.progFlags), "--program", p.program, ...fixups(p), ...extra, objPath(object)]);
       const v = byProgram(jsonLines(vr.stdout), object).get(p.program);
       if (v) verified.set(p.program, { ...v, rc: vr.rc });
     }

@@ -80,8 +80,12 @@ function findStructOpsKern(target: TargetKernel, tname: string): StructOpsKern |
   return undefined;
 }
 
-/** Attach facts for every main program of the object, keyed by function. */
-export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Map<ObjFunction, ProgramKind>): Map<ObjFunction, AttachInfo> {
+/**
+ * Attach facts for every main program of the object, keyed by function. `ownStructOpsSlots`:
+ * veristat's mask_unrelated_struct_ops_progs ran, so each program's struct_ops maps hold only
+ * its own function pointers.
+ */
+export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Map<ObjFunction, ProgramKind>, ownStructOpsSlots = false): Map<ObjFunction, AttachInfo> {
   const out = new Map<ObjFunction, AttachInfo>();
   for (const [fn, kind] of kinds) {
     let expected: string = kind.expectedAttachType;
@@ -118,24 +122,38 @@ export function resolveAttach(obj: ParsedObject, target: TargetKernel, kinds: Ma
     out.set(fn, info);
   }
   // libbpf: bpf_map__init_kern_struct_ops — the first map to use a program sets its target.
+  const missingMembers: { slot: (typeof obj.structOpsSlots)[number]; msg: string }[] = [];
   for (const slot of obj.structOpsSlots) {
     const info = out.get(slot.prog);
-    if (!info || info.structOps) continue;
+    if (!info) continue;
     const map = obj.maps[slot.mapIdx]!;
     const tname = obj.btf!.typeName(map.btfTypeId);
     const essential = coreEssentialName(tname);
     const kern = findStructOpsKern(target, essential);
     if (!kern) {
-      info.loadError = `struct_ops init_kern: struct bpf_struct_ops_${essential} is not found in kernel BTF`;
+      if (!info.structOps) info.loadError = `struct_ops init_kern: struct bpf_struct_ops_${essential} is not found in kernel BTF`;
       continue;
     }
     const kt = kern.btf.type(kern.typeId);
     const memberIdx = kt.kind === "STRUCT" ? kt.members.findIndex((m) => m.name === slot.memberName) : -1;
-    if (memberIdx < 0) continue; // libbpf drops the program from this map (autoload off)
+    if (memberIdx < 0) {
+      // A member the running kernel's struct lacks may only be zero; this one points to a program.
+      missingMembers.push({ slot, msg: `struct_ops init_kern ${map.name}: Cannot find member ${slot.memberName} in kernel BTF` });
+      continue;
+    }
+    if (info.structOps) continue;
     info.attachBtfId = kern.typeId;
     info.attachBtfModule = kern.module;
     info.expectedAttachTypeNum = memberIdx;
     info.structOps = { typeName: kern.typeName, member: slot.memberName };
+  }
+  // bpf_object_prepare fails on the first such slot, map by map and member by member, before any
+  // program is loaded: every program of the object fails, unless veristat's masking left only
+  // the program's own slots.
+  missingMembers.sort((a, b) => a.slot.mapIdx - b.slot.mapIdx || a.slot.memberIdx - b.slot.memberIdx);
+  for (const [fn, info] of out) {
+    const first = missingMembers.find((m) => !ownStructOpsSlots || m.slot.prog === fn);
+    if (first) info.loadError = first.msg;
   }
   return out;
 }

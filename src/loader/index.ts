@@ -10,6 +10,7 @@ import { InputError } from "../util/errors.js";
 import { resolveAttach, type AttachInfo } from "./attach.js";
 import { fixupVerifierLog, type LogFixupContext } from "./log-fixup.js";
 import { kernelBtfFixups, type KernelBtfFixups } from "./btf-fixups.js";
+import { DEFAULT_POSSIBLE_CPUS, libbpfDefaultMaxEntries, veristatFreplaceFixup, veristatMapFixups, type LoadFixups } from "./fixups.js";
 import { applyCoreRelos, type CoreResult } from "./core.js";
 import { resolveExterns, type TargetKernel } from "./externs.js";
 import { linkProgram, type FuncInfoRec, type LineInfoRec } from "./link.js";
@@ -29,6 +30,8 @@ export { linkProgram, POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE } from "./
 export type { AppendedSubprog, FuncInfoRec, LineInfoRec, LinkedProgram } from "./link.js";
 export type { Extern, TargetKernel } from "./externs.js";
 export type { LoaderMap, LibbpfMapKind } from "./maps.js";
+export { CTX_PROG_TYPE_GUESSES, DEFAULT_POSSIBLE_CPUS, guessProgTypeByCtxName } from "./fixups.js";
+export type { LoadFixups } from "./fixups.js";
 export { mapTypeName } from "./maps.js";
 export { attachTypeName, findSecDef, programKind, progTypeName } from "./sections.js";
 export type { BpfAttachType, BpfMapType, BpfProgType, SecDefFlag } from "./sections.js";
@@ -50,6 +53,15 @@ export interface LoadOptions {
   kconfig?: Readonly<Record<string, string>>;
   /** Strong CONFIG_* externs missing from `kconfig`: refuse (libbpf, default) or use 0. */
   kconfigMissing?: "error" | "zero";
+  /**
+   * "none" (default): as libbpf loads the object. "veristat": veristat's fixup_obj first, as
+   * `veristat` and the realworld corpus load each program: maps of max_entries 0 get 1 (local
+   * storage and struct_ops aside), struct_ops maps keep only the loaded program's slots, an
+   * freplace program is retyped from its context argument.
+   */
+  fixups?: LoadFixups;
+  /** libbpf_num_possible_cpus(): the size libbpf gives a PERF_EVENT_ARRAY of max_entries 0. Default DEFAULT_POSSIBLE_CPUS. */
+  possibleCpus?: number;
 }
 
 export interface LoadedProgram extends AttachInfo {
@@ -67,6 +79,8 @@ export interface LoadedProgram extends AttachInfo {
   attachTo: string | null;
   /** false for SEC("?...") programs: libbpf does not load them unless asked. */
   autoload: boolean;
+  /** What a load fix-up did to or could not do for this program (the oracle loader's "note"), null when none. */
+  fixupNote: string | null;
   /** The final instructions. Map references hold indices into `maps`, except at rawMapFdInsns. */
   insns: RawInsn[];
   maps: LoaderMap[];
@@ -129,9 +143,25 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
   if (ext.kconfigData && parsed.kconfigMapIdx >= 0) parsed.maps[parsed.kconfigMapIdx]!.initialValue = ext.kconfigData;
   const core = applyCoreRelos(parsed, target, options.coreBtf);
   const btfFixups = kernelBtfFixups(parsed);
+  const veristat = options.fixups === "veristat";
+  // veristat: fixup_obj runs on the opened object, before bpf_object__load creates the maps.
+  if (veristat) veristatMapFixups(parsed.maps);
+  libbpfDefaultMaxEntries(parsed.maps, options.possibleCpus ?? DEFAULT_POSSIBLE_CPUS);
   const kinds = new Map<ObjFunction, ProgramKind>();
-  for (const fn of parsed.functions) if (!fn.isSubprog) kinds.set(fn, programKind(fn.secName));
-  const attach = resolveAttach(parsed, target, kinds);
+  const notes = new Map<ObjFunction, string>();
+  for (const fn of parsed.functions) {
+    if (fn.isSubprog) continue;
+    let kind = programKind(fn.secName);
+    // veristat: fixup_obj — freplace programs are retyped from their context argument
+    const fx = veristat ? veristatFreplaceFixup(parsed.btf, fn.name, kind) : undefined;
+    if (fx) {
+      kind = fx.kind;
+      notes.set(fn, fx.note);
+    }
+    kinds.set(fn, kind);
+  }
+  // veristat: fixup_obj's mask_unrelated_struct_ops_progs (see resolveAttach)
+  const attach = resolveAttach(parsed, target, kinds, veristat);
   const programs: LoadedProgram[] = [];
   for (const [fn, kind] of kinds) {
     const linked = linkProgram(parsed, fn, (f) => core.insnsOf(f));
@@ -153,6 +183,7 @@ export function loadObject(input: Uint8Array | string, options: LoadOptions = {}
       sleepable: kind.flags.includes("SEC_SLEEPABLE"),
       attachTo: kind.attachTo,
       autoload: fn.autoload,
+      fixupNote: notes.get(fn) ?? null,
       insns: linked.insns,
       maps: linked.maps,
       rawMapFdInsns: linked.rawMapFdInsns,

@@ -64,3 +64,26 @@ test("--core-btf resolves CO-RE against another BTF (libbpf's btf_custom_path)",
   assert.equal(rc, 1);
   assert.match(io.stderr, /bpf_testmod\.btf/);
 });
+
+test("insns loads with veristat's fix-ups unless --no-veristat-fixups; a fix-up's note is printed", async () => {
+  const obj = join(DIR, "..", "fixups", "fixups.bpf.o");
+  const lines = async (argv: string[]) => {
+    const io = memoryIo();
+    assert.equal(await run(["--json", ...argv, obj], io), 0, io.stderr);
+    return io.stdout.trim().split("\n").map((l) => JSON.parse(l) as { program: string; progType: string; maps: { name: string; maxEntries: number }[]; note?: string });
+  };
+  const veristat = await lines([]);
+  const plain = await lines(["--no-veristat-fixups"]);
+  const events = (ls: typeof veristat) => ls[0]!.maps.find((m) => m.name === "events")!.maxEntries;
+  assert.equal(events(veristat), 1);
+  assert.equal(events(plain), 2); // libbpf: one slot per possible CPU of the corpus machine
+  const skb = (ls: typeof veristat) => ls.find((l) => l.program === "new_get_skb_len")!;
+  assert.deepEqual([skb(veristat).progType, skb(veristat).note], ["sched_cls", "freplace: loaded as guessed type sched_cls (ctx __sk_buff)"]);
+  assert.deepEqual([skb(plain).progType, "note" in skb(plain)], ["ext", false]);
+  const io = memoryIo();
+  assert.equal(await run(["--program", "new_own_ctx", obj], io), 0, io.stderr);
+  assert.match(io.stdout, /\n {2}note: freplace: cannot guess the target program type from ctx 'my_ctx'\n/);
+  const help = memoryIo();
+  assert.equal(await run(["--help"], help), 0);
+  assert.match(help.stdout, /--no-veristat-fixups/);
+});

@@ -9,19 +9,26 @@ import type { CliIo } from "../io.js";
 import { parseObjectCommand } from "../args.js";
 import { loadCustomBtf } from "../target.js";
 
-const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--core-btf PATH] [--program NAME] [--json] OBJ...
+const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--core-btf PATH] [--program NAME]
+                      [--no-veristat-fixups] [--json] OBJ...
 
-Print each program's final instructions as libbpf hands them to the kernel.
+Print each program's final instructions and maps as libbpf hands them to the kernel when the
+program is loaded alone with veristat's fix-ups (maps with max_entries 0 get 1, local storage
+aside; freplace programs load as the program type their context argument suggests).
   --btf PATH          target kernel BTF (raw, as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
                       default: the bundled Linux 7.2 vmlinux BTF
   --module-btf PATH   a module's split BTF over the target BTF (repeatable; name = file name)
   --core-btf PATH     resolve CO-RE relocations against this BTF alone (libbpf's btf_custom_path,
                       test_loader's __btf_path); kfuncs still resolve against --btf
   --program NAME      only this program
+  --no-veristat-fixups
+                      exactly as libbpf loads the object (test_loader does too): a PERF_EVENT_ARRAY
+                      of max_entries 0 gets one entry per possible CPU, other maps keep 0
   --json              one JSON object per program and line:
-                      {"file","program","section","progType","expectedAttachType","attachTo","insns","maps"}
+                      {"file","program","section","progType","expectedAttachType","attachTo","insns","maps"[,"note"]}
                       insns: lowercase hex, 16 digits per instruction, bytes as in the ELF;
-                      a map's ld_imm64 holds the map's index in "maps"
+                      a map's ld_imm64 holds the map's index in "maps"; "note": what a fix-up
+                      did or could not do (e.g. the guessed type of an freplace program)
 `;
 
 export interface InsnsJson {
@@ -33,6 +40,8 @@ export interface InsnsJson {
   attachTo: string | null;
   insns: string;
   maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
+  /** A load fix-up's note (LoadedProgram.fixupNote); absent when none. */
+  note?: string;
 }
 
 export function programJson(file: string, p: LoadedProgram): InsnsJson {
@@ -45,12 +54,14 @@ export function programJson(file: string, p: LoadedProgram): InsnsJson {
     attachTo: p.attachTo,
     insns: rawInsnsToHex(p.insns),
     maps: p.maps.map((m) => ({ name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries })),
+    ...(p.fixupNote !== null ? { note: p.fixupNote } : {}),
   };
 }
 
 /** The kernel's instruction text ("N: (b7) r0 = 0"), kfunc calls named from the target or module BTF. */
 function programText(file: string, p: LoadedProgram, target: Btf, modules: readonly { name: string; btf: Btf }[]): string {
   const lines = [`${file}: program ${p.name} (section ${p.section}, ${p.progTypeName}/${p.expectedAttachTypeName}${p.attachTo ? `, attach ${p.attachTo}` : ""}), ${p.insns.length} insns`];
+  if (p.fixupNote !== null) lines.push(`  note: ${p.fixupNote}`);
   p.maps.forEach((m, i) => lines.push(`  map #${i}: ${m.name} ${mapTypeName(m.type)} key=${m.keySize} value=${m.valueSize} max_entries=${m.maxEntries}`));
   const cbs = verifierInsnCallbacks((fdIdx, id) => {
     const btf = fdIdx === 0 ? target : modules.find((m) => m.name === p.fdArray[fdIdx])?.btf;
@@ -73,7 +84,11 @@ function programText(file: string, p: LoadedProgram, target: Btf, modules: reado
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseObjectCommand("insns", USAGE, argv, io, { "core-btf": { type: "string" }, program: { type: "string" } });
+  const args = parseObjectCommand("insns", USAGE, argv, io, {
+    "core-btf": { type: "string" },
+    program: { type: "string" },
+    "no-veristat-fixups": { type: "boolean", default: false },
+  });
   if (typeof args === "number") return args;
   const targetBtf = args.target.vmlinux;
   const moduleBtfs = args.target.modules;
@@ -87,7 +102,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let rc = 0;
   for (const file of args.files) {
     try {
-      const obj = loadObject(file, { targetBtf, moduleBtfs, coreBtf, file, kconfigMissing: "zero" });
+      const fixups = args.values["no-veristat-fixups"] ? "none" : "veristat";
+      const obj = loadObject(file, { targetBtf, moduleBtfs, coreBtf, file, kconfigMissing: "zero", fixups });
       const progs = obj.programs.filter((p) => args.values.program === undefined || p.name === args.values.program);
       for (const p of progs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
     } catch (e) {

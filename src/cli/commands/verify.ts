@@ -9,20 +9,26 @@ import { parseObjectCommand } from "../args.js";
 import type { CliIo } from "../io.js";
 
 const USAGE = `usage: bpfverify verify [--btf PATH] [--module-btf PATH]... [--log-level N] [--prog-flags N]
-                       [--program NAME] [--json] OBJ...
+                       [--program NAME] [--no-veristat-fixups] [--json] OBJ...
 
-Verify every program of each object as the Linux 7.2 verifier does (privileged load).
+Verify every program of each object as the Linux 7.2 verifier does (privileged load), each
+program loaded alone with veristat's fix-ups: maps with max_entries 0 get 1 (local storage
+aside), freplace programs load as the program type their context argument suggests.
   --btf PATH          target kernel BTF (default: the bundled Linux 7.2 vmlinux BTF)
   --module-btf PATH   a module's split BTF over the target BTF (repeatable)
   --log-level N       BPF_PROG_LOAD log_level (1: errors and the failing path, 2: every insn,
                       +4: statistics); default 1
   --prog-flags N      BPF_F_* bits of BPF_PROG_LOAD (e.g. 2 = BPF_F_ANY_ALIGNMENT)
   --program NAME      only this program
+  --no-veristat-fixups
+                      load the object exactly as libbpf does (a PERF_EVENT_ARRAY of max_entries 0
+                      gets one entry per possible CPU, freplace programs need a target program)
   --json              one object per program and line:
                       {"file","program","section","progType","verdict","error","log",
-                       "insnsProcessed","totalStates","peakStates","durationUs"}
+                       "insnsProcessed","totalStates","peakStates","durationUs"[,"note"]}
                       verdict is "success", "failure", or "unsupported" when the program needs a
-                      rule bpfverify does not model yet (error then names it)
+                      rule bpfverify does not model yet (error then names it); "note" says what
+                      a fix-up did or could not do (e.g. the guessed type of an freplace program)
 `;
 
 export interface VerifyJson {
@@ -37,6 +43,8 @@ export interface VerifyJson {
   totalStates: number;
   peakStates: number;
   durationUs: number;
+  /** A load fix-up's note (LoadedProgram.fixupNote); absent when none. */
+  note?: string;
 }
 
 function verifyOne(file: string, p: LoadedProgram, logLevel: number, progFlags: number, profile: Profile): VerifyJson {
@@ -45,6 +53,7 @@ function verifyOne(file: string, p: LoadedProgram, logLevel: number, progFlags: 
   return {
     file, program: p.name, section: p.section, progType: p.progTypeName, verdict: r.verdict, error, log: r.log,
     insnsProcessed: r.insnsProcessed, totalStates: r.totalStates, peakStates: r.peakStates, durationUs: r.durationUs,
+    ...(p.fixupNote !== null ? { note: p.fixupNote } : {}),
   };
 }
 
@@ -62,6 +71,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     "log-level": { type: "string", default: "1" },
     "prog-flags": { type: "string", default: "0" },
     program: { type: "string" },
+    "no-veristat-fixups": { type: "boolean", default: false },
   });
   if (typeof args === "number") return args;
   const logLevel = Number(args.values["log-level"]);
@@ -76,7 +86,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   for (const file of args.files) {
     let obj;
     try {
-      obj = loadObject(file, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file });
+      obj = loadObject(file, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, fixups: args.values["no-veristat-fixups"] ? "none" : "veristat" });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       io.err(`bpfverify verify: ${e.message}\n`);
@@ -93,6 +103,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (!args.values.json) {
     io.out(table(rows));
+    for (const r of rows.filter((x) => x.note !== undefined)) io.out(`${r.file}/${r.program}: ${r.note}\n`);
     for (const r of rows.filter((x) => x.verdict !== "success")) {
       const tail = r.verdict === "failure" && r.log ? r.log.trimEnd().split("\n").slice(-12).join("\n") : r.error;
       io.out(`\n${r.file}/${r.program}: ${r.verdict}\n${tail}\n`);

@@ -7,12 +7,11 @@ import { cnum32FromSRange, cnum32FromURange, cnum64FromSRange, cnum64FromURange 
 import { regBoundsSync } from "../ops/scalar-ops.js";
 
 /**
- * nr_cpu_ids of the machine the 7.2 corpus was recorded on: its boot log
- * (corpus vm-run dmesg) says "setup_percpu: NR_CPUS:8192 nr_cpumask_bits:2
- * nr_cpu_ids:2". bpf_get_smp_processor_id() is bounded by it, so a verdict may
- * depend on the machine; a target profile can override it.
+ * nr_cpu_ids of the machine the 7.2 corpus was recorded on (src/kernel/machine.ts).
+ * bpf_get_smp_processor_id() is bounded by it, so a verdict may depend on the
+ * machine; a target profile can override it.
  */
-export const DEFAULT_NR_CPU_IDS = 2;
+export { DEFAULT_NR_CPU_IDS } from "../../kernel/machine.js";
 
 /** kernel: MAX_ERRNO */
 const MAX_ERRNO = 4095n;
