@@ -9,7 +9,7 @@ import type { CliIo } from "../io.js";
 import { parseObjectCommand } from "../args.js";
 import { loadCustomBtf } from "../target.js";
 
-const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--core-btf PATH] [--program NAME]
+const USAGE = `usage: bpfverify insns [--btf PATH] [--module-btf PATH]... [--kconfig PATH] [--core-btf PATH] [--program NAME]
                       [--no-veristat-fixups] [--json] OBJ...
 
 Print each program's final instructions and maps as libbpf hands them to the kernel when the
@@ -18,6 +18,8 @@ aside; freplace programs load as the program type their context argument suggest
   --btf PATH          target kernel BTF (raw, as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
                       default: the bundled Linux 7.2 vmlinux BTF
   --module-btf PATH   a module's split BTF over the target BTF (repeatable; name = file name)
+  --kconfig PATH      the target kernel's .config for .kconfig externs (as /boot/config-$(uname -r));
+                      default: the bundled 7.2 kernel's with the bundled BTF, none with --btf
   --core-btf PATH     resolve CO-RE relocations against this BTF alone (libbpf's btf_custom_path,
                       test_loader's __btf_path); kfuncs still resolve against --btf
   --program NAME      only this program
@@ -103,7 +105,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   for (const file of args.files) {
     try {
       const fixups = args.values["no-veristat-fixups"] ? "none" : "veristat";
-      const obj = loadObject(file, { targetBtf, moduleBtfs, coreBtf, file, kconfigMissing: "zero", fixups });
+      const kconfig = args.target.kconfig ? { kconfig: args.target.kconfig } : { kconfigMissing: "zero" as const };
+      const obj = loadObject(file, { targetBtf, moduleBtfs, coreBtf, file, fixups, ...kconfig });
       const progs = obj.programs.filter((p) => args.values.program === undefined || p.name === args.values.program);
       for (const p of progs) io.out(args.values.json ? JSON.stringify(programJson(file, p)) + "\n" : programText(file, p, targetBtf, moduleBtfs));
     } catch (e) {

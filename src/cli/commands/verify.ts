@@ -8,7 +8,7 @@ import { InputError } from "../../util/errors.js";
 import { parseObjectCommand } from "../args.js";
 import type { CliIo } from "../io.js";
 
-const USAGE = `usage: bpfverify verify [--btf PATH] [--module-btf PATH]... [--log-level N] [--prog-flags N]
+const USAGE = `usage: bpfverify verify [--btf PATH] [--module-btf PATH]... [--kconfig PATH] [--log-level N] [--prog-flags N]
                        [--program NAME] [--no-veristat-fixups] [--json] OBJ...
 
 Verify every program of each object as the Linux 7.2 verifier does (privileged load), each
@@ -16,6 +16,8 @@ program loaded alone with veristat's fix-ups: maps with max_entries 0 get 1 (loc
 aside), freplace programs load as the program type their context argument suggests.
   --btf PATH          target kernel BTF (default: the bundled Linux 7.2 vmlinux BTF)
   --module-btf PATH   a module's split BTF over the target BTF (repeatable)
+  --kconfig PATH      the target kernel's .config for .kconfig externs (as /boot/config-$(uname -r));
+                      default: the bundled 7.2 kernel's with the bundled BTF, none with --btf
   --log-level N       BPF_PROG_LOAD log_level (1: errors and the failing path, 2: every insn,
                       +4: statistics); default 1
   --prog-flags N      BPF_F_* bits of BPF_PROG_LOAD (e.g. 2 = BPF_F_ANY_ALIGNMENT)
@@ -86,7 +88,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   for (const file of args.files) {
     let obj;
     try {
-      obj = loadObject(file, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, fixups: args.values["no-veristat-fixups"] ? "none" : "veristat" });
+      obj = loadObject(file, {
+        targetBtf: target.vmlinux,
+        moduleBtfs: target.modules,
+        file,
+        fixups: args.values["no-veristat-fixups"] ? "none" : "veristat",
+        // without a known config (--btf without --kconfig) a strong CONFIG_ extern reads 0
+        ...(target.kconfig ? { kconfig: target.kconfig } : { kconfigMissing: "zero" as const }),
+      });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       io.err(`bpfverify verify: ${e.message}\n`);
