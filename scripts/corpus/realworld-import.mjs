@@ -35,9 +35,11 @@ for (const line of readFileSync(resultsPath, "utf8").split("\n")) {
     program: r.program,
     section: r.section,
     kernel: r.kernel_release,
-    verdict: r.loaded ? "success" : "failure",
+    // the verifier's verdict: BPF_PROG_LOAD's own result (libbpf may still fail the object after
+    // it, e.g. when a PROG_ARRAY's initial slot names a program veristat-style loading skipped)
+    verdict: r.kernel_reached && r.kernel_errno === 0 ? "success" : "failure",
     libbpfError: r.kernel_reached ? null : (r.libbpf_log ?? "").split("\n")[0].replace(/^libbpf: /, ""),
-    error: r.kernel_reached && !r.loaded ? firstError(r.log) : "",
+    error: r.kernel_reached && r.kernel_errno !== 0 ? firstError(r.log) : "",
     insnsProcessed: r.processed_insns ?? 0,
     totalStates: r.total_states ?? 0,
     peakStates: r.peak_states ?? 0,
