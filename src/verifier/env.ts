@@ -396,10 +396,10 @@ export class VerifierEnv {
     if (helperCallbackCase(this, funcId, subprogno) || helperTailCallCase(this, funcId)) return;
     const look = this.helperLookup(funcId);
     if ("proto" in look && runHelperSpecialCase(this, look.proto.name)) return;
-    // snprintf, get_func_ip (dynptr_from_mem, dynptr_write: helpers/dynptr.ts; per_cpu_ptr, this_cpu_ptr: helpers/btf-id.ts)
+    // snprintf (dynptr_from_mem, dynptr_write: helpers/dynptr.ts; per_cpu_ptr, this_cpu_ptr: helpers/btf-id.ts;
+    // get_func_ip: helpers/special.ts)
     const special: Record<number, string> = {
       165: "bpf_snprintf",
-      173: "bpf_get_func_ip",
     };
     const name = special[funcId];
     if (name) notModelled(`helper ${name}`);

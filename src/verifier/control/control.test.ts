@@ -68,7 +68,9 @@ test("find_prev_entry: the nearest on-path checkpoint at the insn with the same 
   const done = state(); done.insnIdx = 5; done.branches = 0; done.dfsDepth = 0;
   const other = state(2); other.insnIdx = 5; other.branches = 1; other.dfsDepth = 0;
   const cur = state(); cur.dfsDepth = 3;
-  const env = { explored: new Map([[5, [other, done, a].map((s) => ({ state: s, missCnt: 0, hitCnt: 0, inFreeList: false }))]]) } as unknown as VerifierEnv;
+  // A one-insn program: every insn hashes to the one bucket, so the insn itself must be compared.
+  const list = [other, done, a].map((s) => ({ state: s, missCnt: 0, hitCnt: 0, inFreeList: false }));
+  const env = { curState: cur, insns: [null], explored: new Map([[0, list]]) } as unknown as VerifierEnv;
   assert.equal(findPrevEntry(env, cur, 5), a);
   assert.equal(findPrevEntry(env, cur, 6), null);
   cur.dfsDepth = 1;

@@ -7,7 +7,7 @@ import type { VerifierEnv } from "../env.js";
 import type { RegState, VerifierState } from "../state/types.js";
 import { BPF_REG_SIZE, MAX_BPF_REG, STACK_SPILL } from "../state/types.js";
 import { markRegUnknown } from "../state/reg.js";
-import { sameValueAndPayload } from "../explore/states.js";
+import { exploredBucket, sameValueAndPayload } from "../explore/states.js";
 
 /** kernel: same_callsites */
 export function sameCallsites(a: VerifierState, b: VerifierState): boolean {
@@ -25,8 +25,7 @@ export function sameCallsites(a: VerifierState, b: VerifierState): boolean {
  */
 export function findPrevEntry(env: VerifierEnv, cur: VerifierState | null, insnIdx: number): VerifierState | null {
   if (!cur) return null;
-  const list = env.explored.get(insnIdx);
-  if (!list) return null;
+  const list = exploredBucket(env, insnIdx);
   // Explored lists keep the newest checkpoint first, as the kernel's.
   for (const sl of list) {
     const st = sl.state;

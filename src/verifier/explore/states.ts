@@ -353,6 +353,25 @@ function cleanVerifierState(env: VerifierEnv, st: VerifierState): void {
 }
 
 /**
+ * kernel: bpf_explored_state — the checkpoint list `insnIdx` is looked up in. The kernel hashes
+ * (insn ^ callsite of the innermost frame) over prog->len buckets, so checkpoints made at the
+ * same insn under another call site are never seen: a static subprog called twice gets fresh
+ * checkpoints in the second call, as if nothing had been explored, which decides where the
+ * jmps/insns heuristics add states (tools2.bpf.o/usdt_probe: bpf_usdt_arg called for arg 0 and 1).
+ * The callsite of the main frame is -1: the unsigned modulo of a negative xor is kept.
+ */
+export function exploredBucket(env: VerifierEnv, insnIdx: number): StateListEntry[] {
+  const cur = env.curState;
+  const key = ((insnIdx ^ cur.frame[cur.curframe]!.callsite) >>> 0) % env.insns.length;
+  let list = env.explored.get(key);
+  if (!list) {
+    list = [];
+    env.explored.set(key, list);
+  }
+  return list;
+}
+
+/**
  * kernel: bpf_is_state_visited — returns true when the current state is
  * covered by an explored one (prune), false after maybe recording a checkpoint.
  */
@@ -365,16 +384,17 @@ export function isStateVisited(env: VerifierEnv, insnIdx: number): boolean {
 
   cleanVerifierState(env, cur);
 
-  let list = env.explored.get(insnIdx);
-  if (!list) {
-    list = [];
-    env.explored.set(insnIdx, list);
-  }
+  const list = exploredBucket(env, insnIdx);
   let statesCnt = 0;
   // missed() may evict the entry being looked at (and only that one): walk by index, not over a copy.
   for (let li = 0; li < list.length; ) {
     const sl = list[li]!;
     statesCnt++;
+    // A bucket also holds other insns' checkpoints: they count towards max_states_per_insn only.
+    if (sl.state.insnIdx !== insnIdx) {
+      li++;
+      continue;
+    }
     let loopHit = false;
     if (sl.state.branches) {
       // The explored state is still on the current path: a loop.

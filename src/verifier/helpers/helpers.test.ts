@@ -8,6 +8,13 @@ import { DEFAULT_NR_CPU_IDS, getRetvalRangeKind } from "./retval.js";
 import { MEM_RDONLY, MEM_UNINIT, MEM_WRITE } from "../state/reg-type.js";
 import { helperByName } from "../../kernel/helpers/index.js";
 import { MAP_TYPE_NUM } from "../../loader/generated/libbpf-sections.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { VerifierEnv } from "../env.js";
+import { Reject } from "../reject.js";
+import { loadObject } from "../../loader/index.js";
+import { verifyProgram } from "../../api/verify-program.js";
+import { corpusDir } from "../../selftest/index.js";
 
 
 
@@ -100,4 +107,38 @@ test("bpf_snprintf format strings (bpf_bprintf_prepare)", async () => {
   assert.ok(!bprintfFormatOk(f("a\x01b"), 0), "control bytes");
   assert.ok(bprintfFormatOk(f("\u00e9t\u00e9 %5d"), 1), "UTF-8 text and widths pass");
   assert.ok(!bprintfFormatOk(new Uint8Array([0x25, 0x64]), 1), "no NUL");
+});
+
+/** Runs check_get_func_ip for a program type/attach type: "" when allowed, else the log line. */
+function getFuncIp(progType: string, expectedAttachType: string): string {
+  const log: string[] = [];
+  const env = { input: { progType, expectedAttachType }, verbose: (m: string) => log.push(m) } as unknown as VerifierEnv;
+  try {
+    HELPER_SPECIAL_CASES.bpf_get_func_ip!(env);
+  } catch (e) {
+    assert.ok(e instanceof Reject && e.errno === "ENOTSUPP");
+  }
+  return log.join("");
+}
+
+test("check_get_func_ip: kprobes of every flavour and trampoline programs have the traced function's ip", () => {
+  for (const eat of ["", "BPF_TRACE_KPROBE_MULTI", "BPF_TRACE_KPROBE_SESSION", "BPF_TRACE_UPROBE_MULTI"]) {
+    assert.equal(getFuncIp("BPF_PROG_TYPE_KPROBE", eat), "", eat);
+  }
+  for (const eat of ["BPF_TRACE_FENTRY", "BPF_TRACE_FEXIT", "BPF_MODIFY_RETURN", "BPF_TRACE_FSESSION_MULTI"]) {
+    assert.equal(getFuncIp("BPF_PROG_TYPE_TRACING", eat), "", eat);
+  }
+  for (const eat of ["BPF_TRACE_RAW_TP", "BPF_TRACE_ITER"]) {
+    assert.equal(getFuncIp("BPF_PROG_TYPE_TRACING", eat), "func bpf_get_func_ip#173 supported only for fentry/fexit/fsession/fmod_ret programs\n");
+  }
+  // LSM is offered the helper (tracing_prog_func_proto) but check_get_func_ip knows only the two types
+  assert.equal(getFuncIp("BPF_PROG_TYPE_LSM", "BPF_LSM_MAC"), "func bpf_get_func_ip#173 not supported for program type 29\n");
+});
+
+// SEC("kprobe.multi/vfs_*") calling bpf_get_func_ip: 7.2 verifies it in 15 insns.
+test("kmulti (tools2.bpf.o): bpf_get_func_ip in a kprobe.multi program", () => {
+  const lo = loadObject(readFileSync(join(corpusDir(), "realworld", "objs", "tools2.bpf.o")), { file: "tools2.bpf.o" });
+  const r = verifyProgram(lo.programs.find((p) => p.name === "kmulti")!);
+  assert.equal(r.verdict, "success");
+  assert.equal(r.insnsProcessed, 15);
 });

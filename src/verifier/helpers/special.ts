@@ -1,7 +1,8 @@
 // Per-helper rules check_helper_call applies after the arguments, one row per
 // helper. A helper without a row here has none (or its owner module handles it:
 // callbacks, tail calls, timers, spin locks).
-// kernel: verifier.c (the func_id switch of check_helper_call, get_callchain_buffers),
+// kernel: verifier.c (the func_id switch of check_helper_call, get_callchain_buffers, check_get_func_ip),
+// trampoline.c (bpf_prog_has_trampoline),
 // net/core/filter.c (bpf_helper_changes_pkt_data)
 import type { VerifierEnv } from "../env.js";
 import type { RetvalRange } from "../state/types.js";
@@ -12,6 +13,7 @@ import { reject } from "../reject.js";
 import { verboseInvalidScalar } from "../ops/exit.js";
 import { checkSnprintfCall } from "./snprintf.js";
 import { lsmCgroupRetvalRange } from "./retval.js";
+import { progTypeByName } from "../../kernel/progtypes/index.js";
 
 type SpecialCase = (env: VerifierEnv) => void;
 
@@ -46,6 +48,39 @@ function getLocalStorage(env: VerifierEnv): void {
   env.markChainPrecision(2);
 }
 
+/** kernel: bpf_prog_has_trampoline — the attach types a BPF trampoline runs (the others have no traced function's ip). */
+const TRAMPOLINE_ATTACH: Readonly<Record<string, readonly string[]>> = {
+  BPF_PROG_TYPE_TRACING: [
+    "BPF_TRACE_FENTRY", "BPF_TRACE_FEXIT", "BPF_MODIFY_RETURN", "BPF_TRACE_FSESSION",
+    "BPF_TRACE_FENTRY_MULTI", "BPF_TRACE_FEXIT_MULTI", "BPF_TRACE_FSESSION_MULTI",
+  ],
+  BPF_PROG_TYPE_LSM: ["BPF_LSM_MAC"],
+};
+
+export function progHasTrampoline(progType: string, expectedAttachType: string): boolean {
+  return TRAMPOLINE_ATTACH[progType]?.includes(expectedAttachType) ?? false;
+}
+
+/**
+ * kernel: check_get_func_ip — the traced function's ip exists for kprobes (every flavour: the
+ * helper's proto already differs per attach type, kprobe.multi/uprobe.multi included) and for
+ * tracing programs behind a trampoline; tp_btf, iterators and the other types that are offered
+ * the helper (LSM through tracing_prog_func_proto) fail here. (EXT programs would use their
+ * target's type: freplace is not modelled.)
+ */
+function getFuncIp(env: VerifierEnv): void {
+  const { progType, expectedAttachType } = env.input;
+  const id = "bpf_get_func_ip#173";
+  if (progType === "BPF_PROG_TYPE_TRACING") {
+    if (!progHasTrampoline(progType, expectedAttachType)) {
+      reject(env, "ENOTSUPP", `func ${id} supported only for fentry/fexit/fsession/fmod_ret programs\n`);
+    }
+    return;
+  }
+  if (progType === "BPF_PROG_TYPE_KPROBE") return;
+  reject(env, "ENOTSUPP", `func ${id} not supported for program type ${progTypeByName(progType)?.value ?? -1}\n`);
+}
+
 /** get_callchain_buffers succeeds on a kernel with CONFIG_PERF_EVENTS (the target's): nothing to check. */
 const callchainBuffers: SpecialCase = () => {};
 
@@ -55,6 +90,7 @@ export const HELPER_SPECIAL_CASES: Readonly<Record<string, SpecialCase>> = {
   bpf_snprintf: checkSnprintfCall,
   bpf_get_stack: callchainBuffers,
   bpf_get_task_stack: callchainBuffers,
+  bpf_get_func_ip: getFuncIp,
 };
 
 /** Runs the helper's row; false when it has none. */
