@@ -60,6 +60,8 @@ if (objects.length === 0) {
   process.exit(2);
 }
 
+const kernelAccepted = (p) => p.kernel.loaded || (p.kernel.reached && p.kernel.kernelErrno === 0);
+
 const runner = new CliRunner(Number(opts.timeout) * 1000, opts["replay-kernel"] ? REPLAY_CLI : undefined);
 const objPath = (o) => api.objectPath(o);
 
@@ -138,8 +140,10 @@ for (const object of objects) {
       kernelTest: p.judged?.verdict ?? null,
       test: p.judged === null ? null : t ? { result: t.result, reason: t.reason ?? "" } : { result: "missing", reason: tr.rc === "timeout" ? "timeout" : tr.rc === "budget" ? "not run: time budget exhausted" : `no result (exit ${tr.rc})` },
       kernel: {
-        verdict: p.kernel.loaded ? "success" : "failure",
-        error: p.kernel.loaded ? "" : api.firstErrorLine(kernelLog),
+        // the verifier's verdict: BPF_PROG_LOAD's own result. libbpf may fail the object after a
+        // successful load (a PROG_ARRAY slot naming a program the oracle did not load: EBADF)
+        verdict: kernelAccepted(p) ? "success" : "failure",
+        error: kernelAccepted(p) ? "" : api.firstErrorLine(kernelLog),
         insnsProcessed: p.kernel.processedInsns,
         totalStates: p.kernel.totalStates,
         peakStates: p.kernel.peakStates,
