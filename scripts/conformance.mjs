@@ -105,10 +105,20 @@ for (const object of objects) {
   if (verifyOk && !late) {
     // The oracle loaded test programs as test_loader does (libbpf's plain load, no veristat
     // fix-ups) and the objects' other programs with veristat's fix-ups (verify's default).
-    const fixups = (p) => (p.isTest ? ["--no-veristat-fixups"] : []);
+    // ...and with the test's __btf_path / __btf_func_path, as test_loader loads it
+    let custom = [];
+    for (const p of progs.filter((q) => q.isTest)) {
+      const sr = api.specForProgram(p, overlay.get(api.programKey(p.object, p.program)));
+      if (!sr.ok) continue;
+      const dir = dirname(objPath(object));
+      if (sr.spec.btfCustomPath) custom = ["--core-btf", join(dir, sr.spec.btfCustomPath)];
+      if (sr.spec.btfCustomFuncPath) custom = [...custom, "--btf-func-path", join(dir, sr.spec.btfCustomFuncPath)];
+      if (custom.length) break;
+    }
+    const fixups = (p) => (p.isTest ? ["--no-veristat-fixups", ...custom] : []);
     const plain = progs.filter((p) => p.progFlags === 0);
     for (const veristat of new Set(plain.map((p) => !p.isTest))) {
-      const vr = await runner.run(["verify", "--json", "--log-level", "1", ...(veristat ? [] : ["--no-veristat-fixups"]), ...extra, objPath(object)]);
+      const vr = await runner.run(["verify", "--json", "--log-level", "1", ...(veristat ? [] : ["--no-veristat-fixups", ...custom]), ...extra, objPath(object)]);
       const mine = new Set(progs.filter((p) => !p.isTest === veristat).map((p) => p.program));
       for (const [k, v] of byProgram(jsonLines(vr.stdout), object)) if (mine.has(k)) verified.set(k, { ...v, rc: vr.rc });
     }

@@ -6,10 +6,14 @@ import type { Profile } from "../../kernel/profile.js";
 import { firstErrorLine } from "../../selftest/recorded.js";
 import { InputError } from "../../util/errors.js";
 import { parseObjectCommand } from "../args.js";
+import { loadCustomBtf } from "../target.js";
+import { objectBtfFixedFromPath } from "../../selftest/index.js";
+import { readFileSync } from "node:fs";
 import type { CliIo } from "../io.js";
 
 const USAGE = `usage: bpfverify verify [--btf PATH] [--module-btf PATH]... [--kconfig PATH] [--log-level N] [--prog-flags N]
-                       [--program NAME] [--no-veristat-fixups] [--json] OBJ...
+                       [--program NAME] [--core-btf PATH] [--btf-func-path PATH]
+                       [--no-veristat-fixups] [--json] OBJ...
 
 Verify every program of each object as the Linux 7.2 verifier does (privileged load), each
 program loaded alone with veristat's fix-ups: maps with max_entries 0 get 1 (local storage
@@ -22,6 +26,11 @@ aside), freplace programs load as the program type their context argument sugges
                       +4: statistics); default 1
   --prog-flags N      BPF_F_* bits of BPF_PROG_LOAD (e.g. 2 = BPF_F_ANY_ALIGNMENT)
   --program NAME      only this program
+  --core-btf PATH     CO-RE relocations against this BTF alone (libbpf's btf_custom_path,
+                      test_loader's __btf_path)
+  --btf-func-path PATH
+                      name the object's unnamed function parameters from this BTF first
+                      (test_loader's __btf_func_path)
   --no-veristat-fixups
                       load the object exactly as libbpf does (a PERF_EVENT_ARRAY of max_entries 0
                       gets one entry per possible CPU, freplace programs need a target program)
@@ -74,6 +83,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     "prog-flags": { type: "string", default: "0" },
     program: { type: "string" },
     "no-veristat-fixups": { type: "boolean", default: false },
+    "core-btf": { type: "string" },
+    "btf-func-path": { type: "string" },
   });
   if (typeof args === "number") return args;
   const logLevel = Number(args.values["log-level"]);
@@ -88,14 +99,22 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   for (const file of args.files) {
     let obj;
     try {
+      const coreBtf = args.values["core-btf"] ? loadCustomBtf(args.values["core-btf"]) : undefined;
       obj = loadObject(file, {
         targetBtf: target.vmlinux,
         moduleBtfs: target.modules,
         file,
+        ...(coreBtf ? { coreBtf } : {}),
         fixups: args.values["no-veristat-fixups"] ? "none" : "veristat",
         // without a known config (--btf without --kconfig) a strong CONFIG_ extern reads 0
         ...(target.kconfig ? { kconfig: target.kconfig } : { kconfigMissing: "zero" as const }),
       });
+      const funcPath = args.values["btf-func-path"];
+      if (funcPath && obj.btf) {
+        // test_loader's fixup_btf_from_path: parameter names for naked functions, before the load
+        const fixed = objectBtfFixedFromPath(readFileSync(file), obj.btf, loadCustomBtf(funcPath), file);
+        obj = { ...obj, btf: fixed, programs: obj.programs.map((p) => ({ ...p, btf: fixed })) };
+      }
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       io.err(`bpfverify verify: ${e.message}\n`);
