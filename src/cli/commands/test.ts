@@ -3,21 +3,22 @@
 // tools/testing/selftests/bpf/test_loader.c judges them (privileged mode).
 // The flow (specs, auxiliary programs, libbpf's level-1 retry) is
 // src/selftest/run.ts; this command loads objects and verifies programs.
-import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { readFileSync } from "node:fs";
 import { loadObject, type LoadedObject, type LoadedProgram } from "../../loader/index.js";
 import { verifyProgram, profileFor } from "../../api/verify-program.js";
 import { formatTestJson, formatTestText, objectBtf, objectBtfFixedFromPath, objectSpecs, runObjectTests, summaryLine, tally, type LoadOutcome, type TestResult, type VerifyRequest } from "../../selftest/index.js";
 import { InputError } from "../../util/errors.js";
-import { loadCustomBtf, loadTarget, type Target } from "../target.js";
+import { loadCustomBtf, type Target } from "../target.js";
+import { parseObjectCommand } from "../args.js";
 import type { CliIo } from "../io.js";
 
-const USAGE = `usage: bpfverify test [--btf PATH] [--module-btf PATH]... [--json] OBJ...
+const USAGE = `usage: bpfverify test [--btf PATH] [--module-btf PATH]... [--kconfig PATH] [--json] OBJ...
 
 Run the selftest annotations of each object (comment:test_expect_* BTF decl tags), judged as
 test_loader.c judges them in privileged mode. One line per test, then
 "N passed, N failed, N skipped". __retval/__xlated/__jited parts are reported as unchecked.
+  --btf, --module-btf, --kconfig   the target kernel, as for bpfverify verify
   --json   one object per test and line: {"file","program","description","result","reason"}
 `;
 
@@ -31,7 +32,7 @@ function verifier(file: string, bytes: Uint8Array, base: LoadedObject, target: T
     let o = custom.get(key);
     if (!o) {
       const coreBtf = btfPath ? loadCustomBtf(join(dirname(file), btfPath)) : undefined;
-      o = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, coreBtf });
+      o = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, coreBtf, ...kconfigOf(target) });
       if (funcPath && o.btf) {
         // test_loader names the naked functions' parameters before the load (fixup_btf_from_path)
         const fixed = objectBtfFixedFromPath(bytes, o.btf, loadCustomBtf(join(dirname(file), funcPath)), file);
@@ -70,46 +71,18 @@ function verifier(file: string, bytes: Uint8Array, base: LoadedObject, target: T
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        btf: { type: "string" },
-        "module-btf": { type: "string", multiple: true },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    io.err(`bpfverify test: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.values.help) {
-    io.out(USAGE);
-    return 0;
-  }
-  if (args.positionals.length === 0) {
-    io.err(USAGE);
-    return 2;
-  }
-  let target: Target;
-  try {
-    target = loadTarget(args.values.btf, args.values["module-btf"] ?? []);
-  } catch (e) {
-    io.err(`bpfverify test: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+  const args = parseObjectCommand("test", USAGE, argv, io, {});
+  if (typeof args === "number") return args;
+  const { target } = args;
   const results: TestResult[] = [];
   let rc = 0;
-  for (const file of args.positionals) {
+  for (const file of args.files) {
     let bytes: Uint8Array;
     let base: LoadedObject;
     let tagsBtf;
     try {
       bytes = readFileSync(file);
-      base = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file });
+      base = loadObject(bytes, { targetBtf: target.vmlinux, moduleBtfs: target.modules, file, ...kconfigOf(target) });
       tagsBtf = objectBtf(bytes, file);
     } catch (e) {
       if (!(e instanceof InputError) && !(e instanceof Error && "code" in e)) throw e;
@@ -127,4 +100,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!args.values.json) io.out(summaryLine(t) + "\n");
   if (t.failed > 0) rc = rc || 1;
   return rc;
+}
+
+/** The target's kernel config for .kconfig externs; without one, strong CONFIG_ externs read 0. */
+function kconfigOf(target: Target): { kconfig: NonNullable<Target["kconfig"]> } | { kconfigMissing: "zero" } {
+  return target.kconfig ? { kconfig: target.kconfig } : { kconfigMissing: "zero" };
 }

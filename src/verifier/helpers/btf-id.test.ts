@@ -1,13 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { BTF_ID_ARG_COMPAT, BTF_ID_FIXED_OFF_FLAGS, foldKptrXchgSource } from "./btf-id.js";
 import { MEM_ALLOC, MEM_PERCPU, MEM_RCU, NON_OWN_REF, PTR_MAYBE_NULL, PTR_TRUSTED, PTR_UNTRUSTED, regTypeStr } from "../state/reg-type.js";
 import { HELPER_PROTOS, helperAllowed, helperProtoByName, resolveArgType } from "../../kernel/helpers/index.js";
 import { loadProfile } from "../../kernel/profile.js";
-import { run } from "../../cli/commands/test.js";
-import { memoryIo } from "../../cli/io.js";
-import { corpusDir, objectPath } from "../../selftest/corpus.js";
+import { judgeSelftestObjects } from "../../cli/selftest-judge.js";
 
 test("the BTF pointer argument kinds print as the kernel's expected= lists", () => {
   const str = (k: keyof typeof BTF_ID_ARG_COMPAT) => BTF_ID_ARG_COMPAT[k].map(([t, f]) => regTypeStr(t, f)).join(", ");
@@ -63,14 +60,7 @@ test("bpf_d_path's `allowed` callback: btf_allowlist_d_path for fentry, any iter
   assert.equal(helperAllowed(iter, "BPF_TRACE_ITER", { attachTarget: "bpf_iter_task_file" }), true);
 });
 
-interface Row { program: string; result: string; reason: string }
-
-async function judge(objects: readonly string[]): Promise<Row[]> {
-  const io = memoryIo();
-  const mod = join(corpusDir(), "btf", "bpf_testmod.btf");
-  await run(["--json", "--module-btf", mod, ...objects.map((o) => objectPath(`${o}.bpf.o`))], io);
-  return io.stdout.trim().split("\n").map((l) => JSON.parse(l) as Row);
-}
+const judge = judgeSelftestObjects;
 
 // End to end, judged by the selftests' own __success/__failure/__msg annotations.
 test("helper BTF pointer arguments in the selftests, as on the 7.2 kernel", async () => {

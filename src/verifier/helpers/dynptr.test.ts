@@ -1,13 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { DYNPTR_ARG_COMPAT, helperDynptrArgType } from "./dynptr.js";
 import { dynptrTypeOfFlags } from "../kfuncs/families/dynptr.js";
 import { DYNPTR_TYPE_LOCAL, DYNPTR_TYPE_RINGBUF, DYNPTR_TYPE_SKB, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE, regTypeStr } from "../state/reg-type.js";
 import { helperProtoByName, resolveArgType } from "../../kernel/helpers/index.js";
-import { run } from "../../cli/commands/test.js";
-import { memoryIo } from "../../cli/io.js";
-import { corpusDir, objectPath } from "../../selftest/corpus.js";
+import { judgeSelftestObjects } from "../../cli/selftest-judge.js";
 
 const FLAG: Record<string, number> = { DYNPTR_TYPE_LOCAL, DYNPTR_TYPE_RINGBUF, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE };
 
@@ -48,14 +45,7 @@ test("dynptr_types prints as the kernel's expected= list", () => {
   assert.equal(DYNPTR_ARG_COMPAT.ARG_PTR_TO_DYNPTR.map(([t, f]) => regTypeStr(t, f)).join(", "), "fp, dynptr_ptr");
 });
 
-interface Row { program: string; result: string; reason: string }
-
-async function judge(objects: readonly string[]): Promise<Row[]> {
-  const io = memoryIo();
-  const mod = join(corpusDir(), "btf", "bpf_testmod.btf");
-  await run(["--json", "--module-btf", mod, ...objects.map((o) => objectPath(`${o}.bpf.o`))], io);
-  return io.stdout.trim().split("\n").map((l) => JSON.parse(l) as Row);
-}
+const judge = judgeSelftestObjects;
 
 // dynptr_fail.c, user_ringbuf_fail.c, test_kfunc_dynptr_param.c, cgroup_read_xattr.c,
 // verifier_map_in_map.c, stack_arg.c, verifier_global_subprogs.c: judged by their own

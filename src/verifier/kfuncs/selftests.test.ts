@@ -4,19 +4,9 @@
 // unsupported, but none may get a verdict or a message the kernel would not give.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { join } from "node:path";
-import { run } from "../../cli/commands/test.js";
-import { memoryIo } from "../../cli/io.js";
-import { corpusDir, objectPath } from "../../selftest/corpus.js";
+import { judgeSelftestObjects } from "../../cli/selftest-judge.js";
 
-interface Row { program: string; result: string; reason: string }
-
-async function judge(objects: readonly string[]): Promise<Row[]> {
-  const io = memoryIo();
-  const mod = join(corpusDir(), "btf", "bpf_testmod.btf");
-  await run(["--json", "--module-btf", mod, ...objects.map((o) => objectPath(`${o}.bpf.o`))], io);
-  return io.stdout.trim().split("\n").map((l) => JSON.parse(l) as Row);
-}
+const judge = judgeSelftestObjects;
 
 // kfunc_implicit_args.c (KF_IMPLICIT_ARGS: prog_aux args, `_impl` calls), preempt_lock.c
 // (preempt_disable/enable counters, sleepable kfuncs inside), verifier_default_trusted_ptr.c,
